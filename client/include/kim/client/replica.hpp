@@ -1,0 +1,92 @@
+// The replica: one encrypted SQLite file per device of a site, its change log
+// and its merged view. The only entry point of the client library.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kim/client/views.hpp"
+#include "kim/shared/passphrase_key.hpp"
+
+namespace kim::client {
+
+// field=value pairs as a person typed them.
+using FieldInputs = std::vector<std::pair<std::string, std::string>>;
+
+struct CreateOptions {
+    std::filesystem::path home;
+    std::string site;
+    std::string replica;
+    std::string passphrase;
+    KdfParams kdf = KdfParams::interactive();
+    // To join an existing site: the key bundle exported by one of its replicas.
+    std::optional<nlohmann::json> join_bundle;
+    std::string bundle_passphrase;
+};
+
+// Identity readable without the passphrase.
+struct ReplicaInfo {
+    std::string site;
+    std::string replica;
+    std::string public_key;  // base64 Ed25519
+};
+
+// Not thread-safe: use one Replica per thread. Several processes may open the
+// same home; SQLite serialises their writes.
+class Replica {
+public:
+    static constexpr const char* database_file = "replica.db";
+
+    // Creates a new replica in `home` (which must not hold one yet).
+    static void create(const CreateOptions& options);
+    // Opens an existing replica; AuthError on a wrong passphrase, before anything is written.
+    static Replica open(const std::filesystem::path& home, std::string_view passphrase);
+    static ReplicaInfo info(const std::filesystem::path& home);
+
+    Replica(Replica&&) noexcept;
+    Replica& operator=(Replica&&) noexcept;
+    ~Replica();
+
+    const std::string& site() const;
+    const std::string& replica_id() const;
+
+    // Writes: each is one signed change, committed with the view in one transaction.
+    std::string create_case(const FieldInputs& fields);
+    std::string add_record(std::string_view kind, std::string_view case_id, const FieldInputs& fields);
+    void set_fields(std::string_view record, const FieldInputs& fields);
+    // Writes `value` with every current head of the field as parent.
+    void resolve(std::string_view record, std::string_view field, std::string_view value);
+    // Marks the record erased (terminal) and destroys its ciphertexts and, for a case, its key.
+    void erase(std::string_view record);
+
+    // Reads.
+    RecordView read(std::string_view record);
+    std::vector<RecordView> list(std::string_view kind);
+    std::vector<std::string> records_of_case(std::string_view case_id);
+    std::vector<Conflict> conflicts();
+    ReplicaStatus status();
+    // A hash of the merged state: equal on two replicas iff they show the
+    // same records, values and conflicts.
+    std::string state_digest();
+
+    // Exchange by file.
+    nlohmann::json export_changes();
+    ImportReport import_changes(const nlohmann::json& bundle);
+    nlohmann::json export_site_key(std::string_view bundle_passphrase, const KdfParams& kdf = KdfParams::interactive());
+
+    // Opaque; named here so that the implementation files can share helpers.
+    struct Impl;
+
+private:
+    explicit Replica(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kim::client

@@ -1,0 +1,69 @@
+// What the replica shows: records with their current values and conflicts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kim::client {
+
+// One head of a (record, field): a value that no other known write supersedes.
+struct HeadValue {
+    std::string value;      // decrypted text or clear category; empty when not readable
+    bool readable = true;   // false when the ciphertext was purged or the case key is missing
+    std::string unreadable_reason;
+    std::string change;     // id of the change that wrote it, "origin:seq"
+    std::uint64_t hlc = 0;
+};
+
+struct FieldView {
+    std::string name;
+    bool confidential = false;
+    HeadValue shown;                  // the head with the greatest (hlc, origin)
+    std::vector<HeadValue> conflicting;  // the other heads; empty when there is no conflict
+};
+
+struct RecordView {
+    std::string id;
+    std::string kind;
+    std::string case_id;  // for records that belong to a case
+    bool erased = false;
+    std::vector<FieldView> fields;  // in catalogue order; only fields ever written
+
+    const FieldView* field(std::string_view name) const {
+        for (const auto& f : fields) {
+            if (f.name == name) return &f;
+        }
+        return nullptr;
+    }
+};
+
+struct Conflict {
+    std::string record;
+    std::string kind;
+    std::string field;
+    std::vector<HeadValue> heads;  // heads[0] is the one shown
+};
+
+struct ImportReport {
+    std::size_t received = 0;
+    std::size_t applied = 0;
+    std::size_t duplicates = 0;
+    std::size_t waiting = 0;       // held until their origin's earlier changes arrive
+    std::size_t introduced = 0;    // replicas newly known
+    std::vector<std::string> notes;
+};
+
+struct ReplicaStatus {
+    std::string site;
+    std::string replica;
+    std::string public_key;
+    std::uint64_t own_changes = 0;
+    std::uint64_t all_changes = 0;
+    std::uint64_t waiting_changes = 0;
+    std::uint64_t records = 0;
+    std::uint64_t conflicts = 0;
+    std::vector<std::string> peers;
+};
+
+}  // namespace kim::client

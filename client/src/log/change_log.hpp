@@ -1,0 +1,59 @@
+// The replica's copy of the signed change log: envelopes, ciphertexts,
+// changes waiting for a gap to close, and the peers whose signatures count.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "../sqlite/database.hpp"
+#include "kim/shared/change.hpp"
+#include "kim/shared/crypto.hpp"
+
+namespace kim::client {
+
+struct ChainTip {
+    std::uint64_t seq = 0;
+    Hash32 hash{};  // zero_hash when seq == 0
+};
+
+struct Peer {
+    std::string replica;
+    crypto::PublicKey public_key{};
+    Hash32 intro_mac{};
+};
+
+class ChangeLog {
+public:
+    explicit ChangeLog(sqlite::Database& db) : db_(db) {}
+
+    std::optional<Hash32> hash_of(std::string_view origin, std::uint64_t seq);
+    ChainTip tip(std::string_view origin);
+    // Stores the envelope and its ciphertexts (call inside a transaction).
+    void append(const Change& c, const Hash32& hash);
+    // Loads a change; ciphertexts that were purged are absent from its ops.
+    std::optional<Change> load(std::string_view origin, std::uint64_t seq);
+    std::optional<Bytes> ciphertext(std::string_view origin, std::uint64_t seq, std::string_view field);
+    void for_each(const std::function<void(const Change&)>& fn);
+    std::uint64_t count();
+    std::uint64_t count_of(std::string_view origin);
+
+    // Deletes every ciphertext of the given record's changes.
+    void purge_record(std::string_view record);
+
+    std::optional<Hash32> pending_hash(std::string_view origin, std::uint64_t seq);
+    void add_pending(const Change& c, const Hash32& hash);
+    std::optional<Change> take_pending(std::string_view origin, std::uint64_t seq);
+    void for_each_pending(const std::function<void(const Change&)>& fn);
+    std::uint64_t pending_count();
+
+    std::optional<Peer> peer(std::string_view replica);
+    void add_peer(const Peer& p);
+    std::vector<Peer> peers();
+
+private:
+    sqlite::Database& db_;
+};
+
+}  // namespace kim::client

@@ -1,0 +1,58 @@
+// The heads rule of DESIGN.md "Merge": per (record, field), the heads are the
+// operations that no other known operation on it names as a parent. The
+// result depends only on the set of changes applied, not on their order.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../log/change_log.hpp"
+#include "../sqlite/database.hpp"
+#include "kim/shared/change.hpp"
+
+namespace kim::client {
+
+struct Head {
+    std::string change_id;
+    std::string origin;
+    std::uint64_t seq = 0;
+    std::uint64_t hlc = 0;
+    std::optional<std::string> value;  // clear value as JSON text (statistical fields)
+    std::optional<Hash32> ct_hash;     // confidential fields
+};
+
+struct RecordRow {
+    std::string kind;
+    std::string case_id;
+    bool erased = false;
+};
+
+class MergeEngine {
+public:
+    MergeEngine(sqlite::Database& db, ChangeLog& log) : db_(db), log_(log) {}
+
+    // Applies a verified change whose ciphertexts are already stored in the
+    // log; call inside the transaction that stored it. Erasure is terminal:
+    // once a record (or its case) is erased its ciphertexts are deleted,
+    // including those of changes that arrive later.
+    void apply(const Change& c);
+
+    std::optional<RecordRow> record(std::string_view id);
+    // Erased itself, or belongs to an erased case.
+    bool effectively_erased(std::string_view id);
+    // Heads ordered so that the displayed one, greatest (hlc, origin, seq), is first.
+    std::vector<Head> heads(std::string_view record, std::string_view field);
+    // Fields of the record that have at least one head, sorted by name.
+    std::vector<std::string> fields(std::string_view record);
+
+private:
+    void refresh_case_link(const std::string& record);
+    void purge_if_erased(const std::string& record, const std::string& kind);
+
+    sqlite::Database& db_;
+    ChangeLog& log_;
+};
+
+}  // namespace kim::client

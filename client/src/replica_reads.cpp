@@ -1,0 +1,54 @@
+// The read commands of a replica: records, lists and conflicts.
+#include "replica_impl.hpp"
+#include "kim/shared/errors.hpp"
+
+namespace kim::client {
+
+RecordView Replica::read(std::string_view record) { return impl_->reader.read(record); }
+
+std::vector<RecordView> Replica::list(std::string_view kind) {
+    std::vector<std::string> ids;
+    {
+        sqlite::Statement st(*impl_->db, "SELECT record FROM records WHERE kind = ? AND erased = 0 ORDER BY record");
+        st.bind(1, kind);
+        while (st.step()) ids.push_back(st.text(0));
+    }
+    std::vector<RecordView> out;
+    for (const auto& id : ids) {
+        RecordView v = impl_->reader.read(id);
+        if (!v.erased) out.push_back(std::move(v));
+    }
+    return out;
+}
+
+std::vector<std::string> Replica::records_of_case(std::string_view case_id) {
+    sqlite::Statement st(*impl_->db, "SELECT record FROM records WHERE case_id = ? ORDER BY record");
+    st.bind(1, case_id);
+    std::vector<std::string> out;
+    while (st.step()) out.push_back(st.text(0));
+    return out;
+}
+
+std::vector<Conflict> Replica::conflicts() {
+    auto& m = *impl_;
+    std::vector<std::pair<std::string, std::string>> places;
+    {
+        sqlite::Statement st(*m.db,
+                             "SELECT record, field FROM field_ops WHERE is_head = 1 "
+                             "GROUP BY record, field HAVING COUNT(*) > 1 ORDER BY record, field");
+        while (st.step()) places.emplace_back(st.text(0), st.text(1));
+    }
+    std::vector<Conflict> out;
+    for (const auto& [record, field] : places) {
+        if (m.merge.effectively_erased(record)) continue;
+        const auto row = m.merge.record(record);
+        const FieldSpec* spec = m.catalogue.field(row->kind, field);
+        if (!spec || field == field_case_key) continue;
+        Conflict c{record, row->kind, field, {}};
+        for (const auto& h : m.merge.heads(record, field)) c.heads.push_back(m.reader.decode(record, *row, *spec, h));
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+}  // namespace kim::client

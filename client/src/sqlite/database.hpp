@@ -1,0 +1,82 @@
+// A small RAII layer over the SQLite C API: connection, statements, transactions.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "kim/shared/bytes.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace kim::sqlite {
+
+// Not thread-safe: one Database per thread (SQLite's own locking guards the file).
+class Database {
+public:
+    enum class Mode { read_write_create, read_write };
+    Database(const std::filesystem::path& file, Mode mode);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    void exec(std::string_view sql);
+    int user_version();
+    sqlite3* handle() { return db_; }
+    std::int64_t changes() const;
+
+    [[noreturn]] void fail(int rc, std::string_view doing) const;
+
+private:
+    sqlite3* db_ = nullptr;
+    std::string file_;
+};
+
+class Statement {
+public:
+    Statement(Database& db, std::string_view sql);
+    ~Statement();
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    // Binding by 1-based position; returns *this so that binds chain.
+    Statement& bind(int index, std::string_view text);
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, std::span<const std::uint8_t> blob);
+    Statement& bind_null(int index);
+
+    // Advances to the next row; false when done.
+    bool step();
+    // Runs a statement that returns no rows.
+    void run();
+    void reset();
+
+    std::string text(int column) const;
+    std::int64_t integer(int column) const;
+    Bytes blob(int column) const;
+    bool is_null(int column) const;
+
+private:
+    Database& db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back if not committed (exception safety).
+class Transaction {
+public:
+    explicit Transaction(Database& db);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit();
+
+private:
+    Database& db_;
+    bool open_ = true;
+};
+
+}  // namespace kim::sqlite

@@ -1,0 +1,17 @@
+// Checks of a change against the field catalogue, shared by replicas and the server.
+#pragma once
+
+#include "kim/shared/catalogue.hpp"
+#include "kim/shared/change.hpp"
+
+namespace kim {
+
+// Largest hlc a change may carry (it must fit SQLite's signed 64-bit integers).
+inline constexpr std::uint64_t max_hlc = (std::uint64_t{1} << 63) - 1;
+
+// Throws InputError naming the change and the problem when a field is
+// unknown for the kind, a statistical value is not allowed, a confidential
+// field carries a clear value (or the reverse), or a reserved field is misused.
+void check_change_against_catalogue(const Catalogue& catalogue, const Change& change);
+
+}  // namespace kim

@@ -1,0 +1,33 @@
+// Base64 through libsodium's constant-time codec, original alphabet with padding.
+#include "kim/shared/base64.hpp"
+
+#include <sodium.h>
+
+namespace kim {
+
+std::string base64_encode(std::span<const std::uint8_t> bytes) {
+    const std::size_t len = sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+    std::string out(len, '\0');
+    sodium_bin2base64(out.data(), len, bytes.data(), bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+    out.resize(len - 1);  // drop the terminating NUL
+    return out;
+}
+
+std::optional<Bytes> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) return std::nullopt;
+    Bytes out(text.size() / 4 * 3);
+    std::size_t written = 0;
+    const char* end = nullptr;
+    if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &written, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        return std::nullopt;
+    }
+    if (end != text.data() + text.size()) return std::nullopt;
+    out.resize(written);
+    // Refuse non-canonical encodings (stray bits in the last character), so
+    // that one byte string has exactly one text form.
+    if (base64_encode(out) != text) return std::nullopt;
+    return out;
+}
+
+}  // namespace kim

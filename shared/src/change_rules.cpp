@@ -1,0 +1,28 @@
+// Catalogue rules every change must satisfy, wherever it comes from.
+#include "kim/shared/change_rules.hpp"
+
+#include "kim/shared/errors.hpp"
+
+namespace kim {
+
+void check_change_against_catalogue(const Catalogue& catalogue, const Change& c) {
+    const std::string where = "change " + c.id();
+    if (!catalogue.kind(c.kind)) throw InputError(where + ": unknown record kind '" + c.kind + "'");
+    if (c.hlc > max_hlc) throw InputError(where + ": clock value out of range");
+    for (const auto& op : c.ops) {
+        const FieldSpec* spec = catalogue.field(c.kind, op.field);
+        if (!spec) throw InputError(where + ": unknown field '" + op.field + "' for a " + c.kind);
+        if (spec->confidential) {
+            if (!op.ct_hash) throw InputError(where + ": confidential field '" + op.field + "' must be encrypted");
+        } else {
+            if (!op.value) throw InputError(where + ": statistical field '" + op.field + "' must carry a clear value");
+            try {
+                catalogue.check_statistical_value(c.kind, *spec, *op.value);
+            } catch (const InputError& e) {
+                throw InputError(where + ": " + e.what());
+            }
+        }
+    }
+}
+
+}  // namespace kim
