@@ -4,6 +4,21 @@
 
 namespace kim::client {
 
+std::string Replica::resolve_id(std::string_view text) {
+    const bool hexish = !text.empty() && text.find_first_not_of("0123456789abcdef-") == std::string_view::npos;
+    if (!hexish) throw InputError("'" + std::string(text) + "' is not a record id (ids look like 3f2a9c1e-...)");
+    if (text.size() < 4) throw InputError("give at least 4 characters of the record id");
+    sqlite::Statement st(*impl_->db, "SELECT record FROM records WHERE record >= ? AND record < ? ORDER BY record LIMIT 2");
+    std::string upper(text);
+    upper.push_back('\x7f');
+    st.bind(1, text).bind(2, upper);
+    std::vector<std::string> found;
+    while (st.step()) found.push_back(st.text(0));
+    if (found.empty()) throw NotFoundError("no record " + std::string(text) + " in this replica; `kim case list` shows the cases");
+    if (found.size() > 1) throw InputError("'" + std::string(text) + "' matches several records; give more characters of the id");
+    return found.front();
+}
+
 RecordView Replica::read(std::string_view record) { return impl_->reader.read(record); }
 
 std::vector<RecordView> Replica::list(std::string_view kind) {

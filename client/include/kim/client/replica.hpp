@@ -67,6 +67,9 @@ public:
     void erase(std::string_view record);
 
     // Reads.
+    // Accepts a full record id or a unique prefix of at least 4 characters
+    // (as printed by `kim case list`); NotFoundError / InputError otherwise.
+    std::string resolve_id(std::string_view id_or_prefix);
     RecordView read(std::string_view record);
     std::vector<RecordView> list(std::string_view kind);
     std::vector<std::string> records_of_case(std::string_view case_id);

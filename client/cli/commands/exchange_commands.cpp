@@ -1,0 +1,47 @@
+// kim export-changes, kim import-changes: moving signed changes by file.
+#include <iostream>
+
+#include "../output.hpp"
+#include "commands.hpp"
+#include "kim/shared/errors.hpp"
+
+namespace kim::cli {
+
+namespace {
+constexpr std::size_t max_change_file = std::size_t{1} << 30;
+}
+
+void add_exchange_commands(CLI::App& app, Context& ctx) {
+    auto out = std::make_shared<std::string>();
+    auto* exp = app.add_subcommand("export-changes", "Write every change held here to a file (for another replica of the site)");
+    exp->add_option("--out", *out, "File to write")->required();
+    exp->callback([&ctx, out] {
+        auto replica = ctx.open_replica();
+        const auto file = replica.export_changes();
+        write_private_file(*out, file.dump() + "\n");
+        std::cout << "Wrote " << file["changes"].size() << " changes of site " << replica.site() << " to " << *out << "\n";
+    });
+
+    auto in = std::make_shared<std::string>();
+    auto* imp = app.add_subcommand("import-changes", "Verify and apply the changes in a file from another replica");
+    imp->add_option("file", *in, "Change file from `kim export-changes`")->required();
+    imp->add_flag("--json", ctx.json, "Print JSON");
+    imp->callback([&ctx, in] {
+        const std::string text = read_text_file(*in, max_change_file);
+        const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+        if (doc.is_discarded()) throw InputError(*in + " is not valid JSON; was it cut off while copying?");
+        auto replica = ctx.open_replica();
+        const auto report = replica.import_changes(doc);
+        if (ctx.json) {
+            std::cout << to_json(report).dump(2) << "\n";
+            return;
+        }
+        std::cout << "Imported " << *in << ": " << report.applied << " new, " << report.duplicates << " already held, "
+                  << report.waiting << " waiting for earlier changes, " << report.introduced << " replica(s) introduced\n";
+        for (const auto& n : report.notes) std::cout << "  note: " << n << "\n";
+        const auto conflicts = replica.conflicts().size();
+        if (conflicts) std::cout << conflicts << " conflict(s) to resolve: see `kim conflicts`\n";
+    });
+}
+
+}  // namespace kim::cli

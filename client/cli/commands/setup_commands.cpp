@@ -1,0 +1,73 @@
+// kim init, kim key export, kim pubkey, kim status.
+#include <iostream>
+
+#include "../output.hpp"
+#include "commands.hpp"
+#include "kim/shared/errors.hpp"
+
+namespace kim::cli {
+
+void add_setup_commands(CLI::App& app, Context& ctx) {
+    struct InitArgs {
+        std::string site, replica, join;
+    };
+    auto init_args = std::make_shared<InitArgs>();
+    auto* init = app.add_subcommand("init", "Create this device's replica of a site (or join a site with --join)");
+    init->add_option("--site", init_args->site, "Site (Regional Support Center), e.g. hamborn")->required();
+    init->add_option("--replica", init_args->replica, "Id of this device, e.g. hamborn-a")->required();
+    init->add_option("--join", init_args->join, "Key bundle from `kim key export` on another replica of the site");
+    init->callback([&ctx, init_args] {
+        client::CreateOptions o;
+        o.home = ctx.home();
+        o.site = init_args->site;
+        o.replica = init_args->replica;
+        if (!init_args->join.empty()) {
+            o.join_bundle = nlohmann::json::parse(read_text_file(init_args->join, 1 << 20), nullptr, false);
+            if (o.join_bundle->is_discarded()) throw InputError(init_args->join + " is not a key bundle (not JSON)");
+            o.bundle_passphrase = obtain_passphrase("KIM_BUNDLE_PASSPHRASE", "Passphrase of the key bundle", false);
+        }
+        o.passphrase = obtain_passphrase("KIM_PASSPHRASE", "New passphrase for this replica", true);
+        client::Replica::create(o);
+        const auto info = client::Replica::info(o.home);
+        std::cout << "Created replica " << info.replica << " of site " << info.site << " in " << o.home.string() << "\n"
+                  << "Public key (enrol it on the server): " << info.public_key << "\n";
+        if (o.join_bundle) std::cout << "Joined the site: import a change file from another replica to get its cases.\n";
+    });
+
+    auto key_out = std::make_shared<std::string>();
+    auto* key = app.add_subcommand("key", "Manage the site key");
+    key->require_subcommand(1);
+    auto* key_export = key->add_subcommand("export", "Write the site key, sealed under a new passphrase, for a second replica");
+    key_export->add_option("--out", *key_out, "File to write")->required();
+    key_export->callback([&ctx, key_out] {
+        auto replica = ctx.open_replica();
+        const std::string pass = obtain_passphrase("KIM_BUNDLE_PASSPHRASE", "New passphrase for the key bundle", true);
+        write_private_file(*key_out, replica.export_site_key(pass).dump(2) + "\n");
+        std::cout << "Wrote the site key of " << replica.site() << " to " << *key_out
+                  << ". Give it (and its passphrase, separately) only to a new replica of this site; delete it afterwards.\n";
+    });
+
+    auto* pubkey = app.add_subcommand("pubkey", "Print this replica's public signing key");
+    pubkey->callback([&ctx] { std::cout << client::Replica::info(ctx.home()).public_key << "\n"; });
+
+    auto* status = app.add_subcommand("status", "Show this replica's site, changes, conflicts and known replicas");
+    status->add_flag("--json", ctx.json, "Print JSON");
+    status->callback([&ctx] {
+        auto replica = ctx.open_replica();
+        const auto s = replica.status();
+        if (ctx.json) {
+            std::cout << to_json(s).dump(2) << "\n";
+            return;
+        }
+        std::cout << "Replica " << s.replica << " of site " << s.site << "\n"
+                  << "  open cases        " << s.records << "\n"
+                  << "  changes held      " << s.all_changes << " (" << s.own_changes << " written here)\n"
+                  << "  waiting for gaps  " << s.waiting_changes << "\n"
+                  << "  conflicts         " << s.conflicts << (s.conflicts ? "  (see `kim conflicts`)" : "") << "\n"
+                  << "  known replicas   ";
+        for (const auto& p : s.peers) std::cout << " " << p;
+        std::cout << "\n";
+    });
+}
+
+}  // namespace kim::cli
