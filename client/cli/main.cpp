@@ -10,6 +10,35 @@ namespace {
 // Exit codes, documented in `kim --help` and the README.
 enum Exit : int { ok = 0, failure = 1, bad_input = 2, not_found = 3, wrong_secret = 4, integrity = 5, state = 6 };
 
+// "kim case", for messages.
+std::string command_path(const CLI::App* app) {
+    std::string path = app->get_name();
+    for (const CLI::App* p = app->get_parent(); p; p = p->get_parent()) path = p->get_name() + " " + path;
+    return path;
+}
+
+// A usage error in kim's own words: CLI11 says "A subcommand is required" both
+// for `kim` alone and for `kim frobnicate`; name the unknown command instead.
+std::string usage_message(CLI::App& app, const CLI::ParseError& e) {
+    CLI::App* deepest = &app;
+    while (!deepest->get_subcommands().empty()) deepest = deepest->get_subcommands().front();
+    const std::string path = command_path(deepest);
+    std::string message = e.what();
+    if (e.get_name() == "RequiredError" && deepest->get_require_subcommand_min() > 0) {
+        std::string known;
+        for (const CLI::App* sub : deepest->get_subcommands([](CLI::App*) { return true; })) {
+            known += (known.empty() ? "" : ", ") + sub->get_name();
+        }
+        const auto rest = app.remaining(true);
+        if (!rest.empty() && !rest.front().starts_with("-")) {
+            message = "unknown command '" + rest.front() + "' for `" + path + "`; the commands are: " + known;
+        } else {
+            message = "`" + path + "` needs a command: " + known;
+        }
+    }
+    return message + " (see `" + path + " --help`)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -30,8 +59,9 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
         return ok;
     } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
-        return code == 0 ? ok : bad_input;
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        std::cerr << "kim: " << usage_message(app, e) << "\n";
+        return bad_input;
     } catch (const kim::InputError& e) {
         std::cerr << "kim: " << e.what() << "\n";
         return bad_input;

@@ -205,6 +205,7 @@ ImportReport Replica::import_changes(const nlohmann::json& bundle) {
     report.waiting = impl_->log.pending_count();
     meta::put(*impl_->db, meta::last_hlc, std::to_string(impl_->clock.last()));
     tx.commit();
+    impl_->reader.forget_all();
     return report;
 }
 

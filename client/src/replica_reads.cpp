@@ -37,7 +37,10 @@ std::vector<RecordView> Replica::list(std::string_view kind) {
 }
 
 std::vector<std::string> Replica::records_of_case(std::string_view case_id) {
-    sqlite::Statement st(*impl_->db, "SELECT record FROM records WHERE case_id = ? ORDER BY record");
+    // In the order they were written, so that the case journal reads chronologically.
+    sqlite::Statement st(*impl_->db,
+                         "SELECT r.record FROM records r JOIN changes c ON c.record = r.record "
+                         "WHERE r.case_id = ? GROUP BY r.record ORDER BY MIN(c.hlc), r.record");
     st.bind(1, case_id);
     std::vector<std::string> out;
     while (st.step()) out.push_back(st.text(0));

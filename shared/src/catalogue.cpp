@@ -185,7 +185,7 @@ const FieldSpec* Catalogue::field(std::string_view kind_name, std::string_view f
         if (f.name == field_name) return &f;
     }
     if (field_name == field_erased) return &reserved_.find(field_erased)->second;
-    if (field_name == field_case_key && !k->belongs_to_case) return &reserved_.find(field_case_key)->second;
+    if (field_name == field_case_key && k->name == "case") return &reserved_.find(field_case_key)->second;
     if (field_name == field_case_link && k->belongs_to_case) return &reserved_.find(field_case_link)->second;
     return nullptr;
 }

@@ -1,5 +1,6 @@
 // The change envelope to and from JSON, with a strict reader for untrusted input.
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include "kim/shared/base64.hpp"
@@ -103,6 +104,8 @@ FieldOp op_from_json(const json& j, const std::string& where) {
             const auto text = string_member(j, "ct", where, (max_ciphertext_bytes + 2) / 3 * 4);
             auto ct = base64_decode(text);
             if (!ct) bad(where, "'ct' must be base64");
+            // The text bound above lets up to two bytes more through.
+            if (ct->size() > max_ciphertext_bytes) bad(where, "'ct' is too long");
             if (ct->size() < crypto::aead_nonce_size + crypto::aead_tag_size) bad(where, "'ct' is too short");
             op.ct = std::move(*ct);
         }
@@ -126,6 +129,8 @@ Change change_from_json(const json& j) {
     if (!is_valid_name(c.origin)) bad(where, "'origin' is not a valid replica name");
     c.seq = uint_member(j, "seq", where);
     if (c.seq == 0) bad(where, "'seq' starts at 1");
+    // Stores keep seq in signed 64-bit integers.
+    if (c.seq > static_cast<std::uint64_t>(INT64_MAX)) bad(where, "'seq' is out of range");
     where = "change " + change_id(c.origin, c.seq);
     c.site = string_member(j, "site", where, 63);
     if (!is_valid_name(c.site)) bad(where, "'site' is not a valid site name");

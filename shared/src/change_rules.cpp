@@ -14,8 +14,12 @@ void check_change_against_catalogue(const Catalogue& catalogue, const Change& c)
         if (!spec) throw InputError(where + ": unknown field '" + op.field + "' for a " + c.kind);
         if (spec->confidential) {
             if (!op.ct_hash) throw InputError(where + ": confidential field '" + op.field + "' must be encrypted");
+            if (op.value) throw InputError(where + ": confidential field '" + op.field + "' must not carry a clear value");
         } else {
             if (!op.value) throw InputError(where + ": statistical field '" + op.field + "' must carry a clear value");
+            if (op.ct_hash || op.ct) {
+                throw InputError(where + ": statistical field '" + op.field + "' must not carry a ciphertext");
+            }
             try {
                 catalogue.check_statistical_value(c.kind, *spec, *op.value);
             } catch (const InputError& e) {

@@ -1,1 +1,596 @@
-// placeholder: to be written
+// End-to-end tests of the `kim` command line: the real binary (KIM_BINARY),
+// run as a child process without a terminal, on replicas in temporary folders.
+//
+// Every kim invocation that opens a replica derives an Argon2id key (~0.1 s),
+// so the suites share their replicas where a test only reads or must leave
+// the replica untouched anyway.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "run_process.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using kim::test::ProcessResult;
+using kim::test::TempDir;
+
+// Distinctive, so that a leak into any output is found by a plain search.
+const std::string kPassphrase = "Rhein-Ruhr-Passwort-4711";
+const std::string kBundlePassphrase = "Schluessel-Buendel-0815";
+const std::string kWrongPassphrase = "Falsches-Kennwort-Hochfeld-9";
+
+// German names with umlauts and ß: the values must survive encryption,
+// the change file and the other replica byte for byte.
+const std::string kName = "Jürgen Özdemir-Weiß";
+const std::string kAddress = "Weseler Straße 12, 47169 Duisburg-Hamborn";
+const std::string kContactText = "Erstgespräch: Wohnungssuche, Unterlagen für die Ausländerbehörde mitbringen";
+
+using Env = std::map<std::string, std::string>;
+
+Env default_env() {
+    // KIM_HOME is set to a folder that does not exist: every call must name its
+    // replica with --home, and a stray KIM_HOME of the developer is never used.
+    return {{"KIM_PASSPHRASE", kPassphrase},
+            {"KIM_BUNDLE_PASSPHRASE", kBundlePassphrase},
+            {"KIM_HOME", "/nonexistent/kim-home-of-the-tests"}};
+}
+
+std::string describe(const std::vector<std::string>& args, const ProcessResult& r) {
+    std::string cmd = "kim";
+    for (const auto& a : args) cmd += " '" + a + "'";
+    return cmd + "\n  exit " + std::to_string(r.exit_code) + "\n  stdout: " + r.out + "\n  stderr: " + r.err;
+}
+
+// Runs kim with the given arguments (no --home added).
+ProcessResult kim_raw(const std::vector<std::string>& args, const Env& env = default_env()) {
+    std::vector<std::string> argv{KIM_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return kim::test::run_process(argv, env);
+}
+
+// Runs kim on the replica in `home`.
+ProcessResult kim_at(const fs::path& home, const std::vector<std::string>& args, const Env& env = default_env()) {
+    std::vector<std::string> all{"--home", home.string()};
+    all.insert(all.end(), args.begin(), args.end());
+    return kim_raw(all, env);
+}
+
+// Runs kim on `home` and requires success; returns standard output. A failure
+// throws, which GoogleTest reports with the whole command and its output.
+std::string ok(const fs::path& home, const std::vector<std::string>& args, const Env& env = default_env()) {
+    const auto r = kim_at(home, args, env);
+    if (r.exit_code != 0) throw std::runtime_error("expected success:\n" + describe(args, r));
+    return r.out;
+}
+
+json parse_json(const std::string& text, const std::string& what) {
+    try {
+        return json::parse(text);
+    } catch (const json::exception& e) {
+        throw std::runtime_error(what + " did not print valid JSON (" + e.what() + "):\n" + text);
+    }
+}
+
+json ok_json(const fs::path& home, const std::vector<std::string>& args) {
+    return parse_json(ok(home, args), "kim " + args.front());
+}
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+bool is_uuid(const std::string& s) {
+    if (s.size() != 36) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+    }
+    return true;
+}
+
+// Creates a case or record; kim prints only its new id.
+std::string new_id(const fs::path& home, const std::vector<std::string>& args) {
+    const std::string id = trimmed(ok(home, args));
+    if (!is_uuid(id)) throw std::runtime_error("expected a record id from kim " + args.front() + ", got: " + id);
+    return id;
+}
+
+void init_site_pair(const fs::path& dir, fs::path& a, fs::path& b) {
+    a = dir / "hamborn-a";
+    b = dir / "hamborn-b";
+    ok(a, {"init", "--site", "hamborn", "--replica", "hamborn-a"});
+    ok(a, {"key", "export", "--out", (dir / "hamborn.key").string()});
+    ok(b, {"init", "--site", "hamborn", "--replica", "hamborn-b", "--join", (dir / "hamborn.key").string()});
+}
+
+// Moves every change held by `from` to `to` by file; returns the import report.
+json exchange(const fs::path& from, const fs::path& to, const fs::path& file) {
+    ok(from, {"export-changes", "--out", file.string()});
+    return ok_json(to, {"import-changes", file.string(), "--json"});
+}
+
+// A runtime error is reported by kim as one clear line on stderr.
+void expect_kim_error(const ProcessResult& r, int exit_code, const std::string& mentions, const std::string& what) {
+    EXPECT_EQ(r.exit_code, exit_code) << what << "\n  stdout: " << r.out << "\n  stderr: " << r.err;
+    EXPECT_TRUE(r.err.starts_with("kim: ")) << what << ": stderr does not start with 'kim: ':\n" << r.err;
+    EXPECT_EQ(r.out, "") << what << ": a failed command printed on stdout";
+    if (!mentions.empty()) {
+        EXPECT_NE(r.err.find(mentions), std::string::npos) << what << ": stderr does not mention '" << mentions << "':\n" << r.err;
+    }
+}
+
+// What a replica looks like from outside: its database file byte for byte and
+// what kim reads from it. (The SQLite -wal/-shm files may come and go.)
+struct Snapshot {
+    std::string db;
+    std::string status;
+    std::string show;  // `case show --json` of the given case, if any
+
+    bool operator==(const Snapshot&) const = default;
+};
+
+Snapshot snapshot(const fs::path& home, const std::string& case_id = "") {
+    Snapshot s;
+    s.db = kim::test::read_file(home / "replica.db");
+    if (s.db.empty()) throw std::runtime_error("no replica.db in " + home.string());
+    s.status = ok(home, {"status", "--json"});
+    if (!case_id.empty()) s.show = ok(home, {"case", "show", case_id, "--json"});
+    return s;
+}
+
+void expect_unchanged(const fs::path& home, const Snapshot& before, const std::string& case_id, const std::string& what) {
+    const Snapshot after = snapshot(home, case_id);
+    EXPECT_TRUE(after.db == before.db) << what << ": replica.db changed";
+    EXPECT_EQ(after.status, before.status) << what << ": `kim status --json` changed";
+    EXPECT_EQ(after.show, before.show) << what << ": `kim case show --json` changed";
+}
+
+// Changes one character in the middle of the first "sig" value; the result is
+// still valid base64 of the same length (the padding and its bits stay).
+std::string tamper_first_signature(std::string file) {
+    const std::string key = "\"sig\":\"";
+    const auto at = file.find(key);
+    if (at == std::string::npos) throw std::runtime_error("no \"sig\" in the change file");
+    const std::size_t i = at + key.size() + 10;
+    file[i] = file[i] == 'A' ? 'B' : 'A';
+    return file;
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) throw std::runtime_error("cannot write " + path.string());
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+}
+
+// ---------------------------------------------------------------------------
+// Help and usage errors: no replica involved.
+
+TEST(KimCliUsage, HelpListsTheCommandsAndExitsZero) {
+    const auto r = kim_raw({"--help"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    for (const char* command : {"init", "key", "pubkey", "status", "case", "add", "record", "conflicts", "resolve", "erase",
+                                "export-changes", "import-changes"}) {
+        EXPECT_NE(r.out.find(std::string("  ") + command + " "), std::string::npos) << "`kim --help` does not list " << command
+                                                                                     << ":\n" << r.out;
+    }
+    EXPECT_NE(r.out.find("Exit codes"), std::string::npos) << r.out;
+
+    const auto sub = kim_raw({"case", "--help"});
+    EXPECT_EQ(sub.exit_code, 0) << sub.err;
+    for (const char* command : {"new", "set", "show", "list"}) EXPECT_NE(sub.out.find(command), std::string::npos) << sub.out;
+}
+
+TEST(KimCliUsage, InitWithoutSiteIsAUsageError) {
+    TempDir dir("kimcli");
+    const auto r = kim_at(dir / "r", {"init", "--replica", "hamborn-a"});
+    expect_kim_error(r, 2, "--site", "init without --site");
+    EXPECT_FALSE(fs::exists(dir / "r" / "replica.db")) << "a replica was created without a site";
+}
+
+TEST(KimCliUsage, UnknownCommandsAreUsageErrors) {
+    expect_kim_error(kim_raw({"frobnicate"}), 2, "frobnicate", "unknown command");
+    expect_kim_error(kim_raw({"case", "frobnicate"}), 2, "frobnicate", "unknown case command");
+    expect_kim_error(kim_raw({}), 2, "", "no command at all");
+    expect_kim_error(kim_raw({"status", "--no-such-option"}), 2, "--no-such-option", "unknown option");
+}
+
+TEST(KimCliUsage, MissingReplicaIsNotFoundAndCreatesNothing) {
+    TempDir dir("kimcli");
+    const fs::path nowhere = dir / "no-replica-here";
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"status"}, {"case", "list"}, {"pubkey"}, {"export-changes", "--out", (dir / "x.json").string()}}) {
+        expect_kim_error(kim_at(nowhere, args), 3, "no replica", "kim " + args.front() + " on a missing replica");
+    }
+    // KIM_HOME is honoured the same way as --home.
+    Env env = default_env();
+    env["KIM_HOME"] = nowhere.string();
+    expect_kim_error(kim_raw({"status"}, env), 3, nowhere.string(), "KIM_HOME pointing nowhere");
+    EXPECT_FALSE(fs::exists(nowhere)) << "a read command created the replica folder";
+    EXPECT_FALSE(fs::exists(dir / "x.json")) << "export-changes wrote a file without a replica";
+}
+
+// ---------------------------------------------------------------------------
+// The offline scenario: two laptops of one site, exchanging change files.
+
+TEST(KimCliScenario, TwoReplicasConvergeThroughConflictAndResolution) {
+    TempDir dir("kimcli");
+    fs::path a, b;
+    init_site_pair(dir.path(), a, b);
+    EXPECT_NE(trimmed(ok(a, {"pubkey"})), trimmed(ok(b, {"pubkey"}))) << "two replicas share a signing key";
+
+    const std::string id = new_id(a, {"case", "new", "name=" + kName, "address=" + kAddress, "phase=intake", "need.wohnen=2",
+                                      "age_band=27_44"});
+    // A unique prefix of the id is as good as the id.
+    const std::string contact = new_id(a, {"add", "contact", "--case", id.substr(0, 8), "text=" + kContactText,
+                                           "mode=in_person", "interpreter=professional"});
+
+    json report = exchange(a, b, dir / "a1.json");
+    EXPECT_EQ(report["received"], 2) << report.dump();
+    EXPECT_EQ(report["applied"], 2) << report.dump();
+
+    const json on_a = ok_json(a, {"case", "show", id, "--json"});
+    const json on_b = ok_json(b, {"case", "show", id, "--json"});
+    for (const json* shown : {&on_a, &on_b}) {
+        const json& c = *shown;
+        EXPECT_EQ(c["id"], id);
+        EXPECT_EQ(c["kind"], "case");
+        EXPECT_EQ(c["erased"], false);
+        EXPECT_EQ(c["fields"]["name"], kName);
+        EXPECT_EQ(c["fields"]["address"], kAddress);
+        EXPECT_EQ(c["fields"]["phase"], "intake");
+        EXPECT_EQ(c["fields"]["need.wohnen"], "2");
+        EXPECT_EQ(c["fields"]["age_band"], "27_44");
+        ASSERT_EQ(c["records"].size(), 1u) << c.dump(2);
+        EXPECT_EQ(c["records"][0]["id"], contact);
+        EXPECT_EQ(c["records"][0]["kind"], "contact");
+        EXPECT_EQ(c["records"][0]["fields"]["text"], kContactText);
+        EXPECT_EQ(c["records"][0]["fields"]["interpreter"], "professional");
+    }
+    EXPECT_EQ(on_a, on_b);
+
+    // Offline, both laptops change the address of the same case.
+    const std::string address_a = "Duisburger Straße 3, 47166 Duisburg";
+    const std::string address_b = "Kaiser-Wilhelm-Straße 280, 47169 Duisburg";
+    ok(a, {"case", "set", id, "address=" + address_a});
+    ok(b, {"case", "set", id.substr(0, 6), "address=" + address_b});
+
+    ok(a, {"export-changes", "--out", (dir / "a2.json").string()});
+    ok(b, {"export-changes", "--out", (dir / "b2.json").string()});
+    report = ok_json(a, {"import-changes", (dir / "b2.json").string(), "--json"});
+    EXPECT_EQ(report["applied"], 1) << report.dump();
+    report = ok_json(b, {"import-changes", (dir / "a2.json").string(), "--json"});
+    EXPECT_EQ(report["applied"], 1) << report.dump();
+
+    const json conflicts_a = ok_json(a, {"conflicts", "--json"});
+    const json conflicts_b = ok_json(b, {"conflicts", "--json"});
+    ASSERT_EQ(conflicts_a.size(), 1u) << conflicts_a.dump(2);
+    EXPECT_EQ(conflicts_a, conflicts_b) << "the replicas disagree on the conflict";
+    const json& conflict = conflicts_a[0];
+    EXPECT_EQ(conflict["record"], id);
+    EXPECT_EQ(conflict["field"], "address");
+    ASSERT_EQ(conflict["heads"].size(), 2u);
+    std::vector<std::string> values{conflict["heads"][0]["value"], conflict["heads"][1]["value"]};
+    std::sort(values.begin(), values.end());
+    EXPECT_EQ(values, (std::vector<std::string>{address_a, address_b}));
+    // The value shown by `case show` is the first head, the same on both.
+    const json shown_a = ok_json(a, {"case", "show", id, "--json"});
+    const json shown_b = ok_json(b, {"case", "show", id, "--json"});
+    EXPECT_EQ(shown_a["fields"]["address"], conflict["heads"][0]["value"]);
+    EXPECT_EQ(shown_b["fields"]["address"], conflict["heads"][0]["value"]);
+    EXPECT_TRUE(shown_a["conflicts"].contains("address")) << shown_a.dump(2);
+
+    // One person settles it on b; the resolution travels to a.
+    const std::string settled = "Weseler Straße 12a, 47169 Duisburg";
+    ok(b, {"resolve", id, "address", settled});
+    report = exchange(b, a, dir / "b3.json");
+    EXPECT_EQ(report["applied"], 1) << report.dump();
+
+    EXPECT_EQ(ok_json(a, {"conflicts", "--json"}), json::array());
+    EXPECT_EQ(ok_json(b, {"conflicts", "--json"}), json::array());
+    const std::string final_a = ok(a, {"case", "show", id, "--json"});
+    const std::string final_b = ok(b, {"case", "show", id, "--json"});
+    EXPECT_EQ(final_a, final_b) << "the replicas did not converge";
+    const json final = parse_json(final_a, "case show");
+    EXPECT_EQ(final["fields"]["address"], settled);
+    EXPECT_EQ(final["fields"]["name"], kName);
+    EXPECT_EQ(final["conflicts"], json::object());
+
+    // Confidential values never reach the disk or the change files in clear.
+    for (const fs::path& file : {a / "replica.db", b / "replica.db", dir / "a1.json", dir / "b3.json"}) {
+        const std::string bytes = kim::test::read_file(file);
+        for (const std::string& secret : {std::string("Özdemir"), std::string("Wohnungssuche"), std::string("Weseler")}) {
+            EXPECT_EQ(bytes.find(secret), std::string::npos) << "'" << secret << "' in clear in " << file;
+        }
+    }
+}
+
+TEST(KimCliScenario, ErasureTravelsToTheOtherReplica) {
+    TempDir dir("kimcli");
+    fs::path a, b;
+    init_site_pair(dir.path(), a, b);
+    const std::string keep = new_id(a, {"case", "new", "name=Ayşe Yılmaz", "phase=planning"});
+    const std::string gone = new_id(a, {"case", "new", "name=Björn Köhler", "phase=intake"});
+    const std::string note = new_id(a, {"add", "contact", "--case", gone, "text=Hausbesuch bei Familie Köhler"});
+    ok(a, {"export-changes", "--out", (dir / "before.json").string()});
+    ok(b, {"import-changes", (dir / "before.json").string()});
+
+    ok(a, {"erase", gone.substr(0, 8), "--yes"});
+    const json erased = ok_json(a, {"case", "show", gone, "--json"});
+    EXPECT_EQ(erased["erased"], true);
+    EXPECT_EQ(erased["fields"], json::object()) << "an erased case still shows fields";
+    EXPECT_EQ(erased["records"], json::array()) << "an erased case still shows its contacts";
+    const json listed = ok_json(a, {"case", "list", "--json"});
+    ASSERT_EQ(listed.size(), 1u) << listed.dump(2);
+    EXPECT_EQ(listed[0]["id"], keep);
+
+    // The erased case's ciphertexts are gone from the next change file.
+    const json old_file = parse_json(kim::test::read_file(dir / "before.json"), "change file");
+    std::vector<std::string> old_ciphertexts;
+    for (const auto& change : old_file["changes"]) {
+        if (change["record"] != gone && change["record"] != note) continue;
+        for (const auto& op : change["ops"]) {
+            if (op.contains("ct")) old_ciphertexts.push_back(op["ct"]);
+        }
+    }
+    ASSERT_GE(old_ciphertexts.size(), 3u) << "expected _key, name and the contact text as ciphertexts";
+    ok(a, {"export-changes", "--out", (dir / "after.json").string()});
+    const std::string after = kim::test::read_file(dir / "after.json");
+    for (const auto& ct : old_ciphertexts) EXPECT_EQ(after.find(ct), std::string::npos) << "ciphertext of an erased case exported";
+
+    const json report = ok_json(b, {"import-changes", (dir / "after.json").string(), "--json"});
+    EXPECT_EQ(report["applied"], 1) << report.dump();
+    const json on_b = ok_json(b, {"case", "show", gone.substr(0, 10), "--json"});
+    EXPECT_EQ(on_b["erased"], true) << on_b.dump(2);
+    EXPECT_EQ(on_b["fields"], json::object());
+    const json note_on_b = ok_json(b, {"record", "show", note, "--json"});
+    EXPECT_EQ(note_on_b["erased"], true) << "the case's contact survived its erasure: " << note_on_b.dump(2);
+    EXPECT_EQ(note_on_b["fields"], json::object());
+    const json listed_b = ok_json(b, {"case", "list", "--json"});
+    ASSERT_EQ(listed_b.size(), 1u) << listed_b.dump(2);
+    EXPECT_EQ(listed_b[0]["id"], keep);
+    EXPECT_EQ(listed_b[0]["fields"]["name"], "Ayşe Yılmaz");
+}
+
+// ---------------------------------------------------------------------------
+// One site shared by the read and error tests, which leave it as it was.
+// Replica a holds a case with a contact and a goal; b has joined the site but
+// imported nothing, so every change file it rejects below is rejected for its
+// own fault (the genuine file would apply). Both are made on first use, once
+// per process: ctest runs each test in a process of its own.
+
+class KimCliSite : public ::testing::Test {
+protected:
+    void SetUp() override { need_a(); }
+
+    static void need_a() {
+        if (a_ready_) return;
+        dir_ = std::make_unique<TempDir>("kimcli");
+        a_ = dir_->path() / "hamborn-a";
+        b_ = dir_->path() / "hamborn-b";
+        ok(a_, {"init", "--site", "hamborn", "--replica", "hamborn-a"});
+        case_id_ = new_id(a_, {"case", "new", "name=" + kName, "address=" + kAddress, "phase=assessment", "need.wohnen=3",
+                               "need.deutsch=1", "sex=male"});
+        contact_id_ = new_id(a_, {"add", "contact", "--case", case_id_, "text=" + kContactText, "mode=phone"});
+        goal_id_ = new_id(a_, {"add", "goal", "--case", case_id_, "text=Eigene Wohnung finden", "field=wohnen", "status=open"});
+        ok(a_, {"export-changes", "--out", changes_a().string()});
+        ok(a_, {"key", "export", "--out", key_bundle().string()});
+        a_before_ = snapshot(a_, case_id_);
+        a_ready_ = true;
+    }
+    static void need_b() {
+        need_a();
+        if (b_ready_) return;
+        ok(b_, {"init", "--site", "hamborn", "--replica", "hamborn-b", "--join", key_bundle().string()});
+        b_before_ = snapshot(b_);
+        b_ready_ = true;
+    }
+
+    static fs::path changes_a() { return dir_->path() / "hamborn-a.changes.json"; }
+    static fs::path key_bundle() { return dir_->path() / "hamborn.key"; }
+    static fs::path scratch(const std::string& name) { return dir_->path() / name; }
+
+    static void expect_a_unchanged(const std::string& what) { expect_unchanged(a_, a_before_, case_id_, what); }
+    static void expect_b_unchanged(const std::string& what) { expect_unchanged(b_, b_before_, "", what); }
+
+    static inline std::unique_ptr<TempDir> dir_;
+    static inline bool a_ready_ = false, b_ready_ = false;
+    static inline fs::path a_, b_;
+    static inline std::string case_id_, contact_id_, goal_id_;
+    static inline Snapshot a_before_, b_before_;
+};
+
+// The import errors, tried on replica b.
+class KimCliImport : public KimCliSite {
+protected:
+    void SetUp() override { need_b(); }
+};
+
+TEST_F(KimCliSite, EveryReadCommandPrintsValidJson) {
+    const json status = ok_json(a_, {"status", "--json"});
+    EXPECT_EQ(status["site"], "hamborn");
+    EXPECT_EQ(status["replica"], "hamborn-a");
+    EXPECT_EQ(status["own_changes"], 3);
+    EXPECT_EQ(status["open_cases"], 1);
+    EXPECT_EQ(status["conflicts"], 0);
+    EXPECT_EQ(status["public_key"], trimmed(ok(a_, {"pubkey"})));
+    const json pubkey = ok_json(a_, {"pubkey", "--json"});
+    EXPECT_EQ(pubkey["public_key"], status["public_key"]);
+    EXPECT_EQ(pubkey["replica"], "hamborn-a");
+    EXPECT_EQ(pubkey["site"], "hamborn");
+
+    const json shown = ok_json(a_, {"case", "show", case_id_, "--json"});
+    EXPECT_EQ(shown["fields"]["name"], kName);
+    EXPECT_EQ(shown["fields"]["need.wohnen"], "3");
+    ASSERT_EQ(shown["records"].size(), 2u) << shown.dump(2);
+
+    const json listed = ok_json(a_, {"case", "list", "--json"});
+    ASSERT_TRUE(listed.is_array());
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0]["id"], case_id_);
+    EXPECT_EQ(listed[0]["fields"]["name"], kName);
+    EXPECT_EQ(ok_json(a_, {"case", "list", "--need", "wohnen", "--phase", "assessment", "--json"}).size(), 1u);
+    EXPECT_EQ(ok_json(a_, {"case", "list", "--phase", "closed", "--json"}), json::array());
+
+    EXPECT_EQ(ok_json(a_, {"conflicts", "--json"}), json::array());
+
+    const json goal = ok_json(a_, {"record", "show", goal_id_.substr(0, 8), "--json"});
+    EXPECT_EQ(goal["id"], goal_id_);
+    EXPECT_EQ(goal["kind"], "goal");
+    EXPECT_EQ(goal["case"], case_id_);
+    EXPECT_EQ(goal["fields"]["text"], "Eigene Wohnung finden");
+    EXPECT_EQ(goal["fields"]["field"], "wohnen");
+
+    // Importing its own changes again: all duplicates, nothing applied.
+    const json report = ok_json(a_, {"import-changes", changes_a().string(), "--json"});
+    EXPECT_EQ(report["received"], 3) << report.dump();
+    EXPECT_EQ(report["duplicates"], 3) << report.dump();
+    EXPECT_EQ(report["applied"], 0) << report.dump();
+    EXPECT_TRUE(report["notes"].is_array());
+
+    expect_a_unchanged("reading with --json");
+}
+
+TEST_F(KimCliSite, HumanOutputShowsTheValues) {
+    const std::string text = ok(a_, {"case", "show", case_id_});
+    EXPECT_NE(text.find(kName), std::string::npos) << text;
+    EXPECT_NE(text.find(kContactText), std::string::npos) << text;
+    const std::string list = ok(a_, {"case", "list"});
+    EXPECT_NE(list.find(case_id_.substr(0, 8)), std::string::npos) << list;
+    EXPECT_NE(list.find(kName), std::string::npos) << list;
+}
+
+TEST_F(KimCliSite, InvalidInputIsRefusedAndChangesNothing) {
+    // Unknown fields, for a case and for its needs.
+    expect_kim_error(kim_at(a_, {"case", "set", case_id_, "lieblingsfarbe=blau"}), 2, "lieblingsfarbe", "unknown field");
+    expect_kim_error(kim_at(a_, {"case", "set", case_id_, "need.fliegen=1"}), 2, "need.fliegen", "unknown need");
+    // Values outside a statistical list; a new case with one bad value is not created at all.
+    expect_kim_error(kim_at(a_, {"case", "set", case_id_, "phase=beendet"}), 2, "beendet", "phase outside its list");
+    expect_kim_error(kim_at(a_, {"case", "new", "name=Fatma Güneş", "need.wohnen=7"}), 2, "need.wohnen",
+                     "new case with a need level outside 0-3");
+    // Arguments not of the form field=value.
+    expect_kim_error(kim_at(a_, {"case", "set", case_id_, "nameJürgen"}), 2, "field=value", "assignment without '='");
+    expect_kim_error(kim_at(a_, {"add", "contact", "--case", case_id_, "=Anruf"}), 2, "field=value", "assignment without a field");
+    // Ids: too short a prefix, and an id this replica does not hold.
+    expect_kim_error(kim_at(a_, {"case", "show", case_id_.substr(0, 3)}), 2, "4", "a 3-character prefix");
+    expect_kim_error(kim_at(a_, {"case", "set", "ffffffff-ffff-4fff-bfff-ffffffffffff", "phase=closed"}), 3, "ffffffff",
+                     "an unknown id");
+    expect_a_unchanged("invalid input");
+}
+
+TEST_F(KimCliSite, WrongPassphraseIsRefusedAndNeverPrinted) {
+    Env wrong = default_env();
+    wrong["KIM_PASSPHRASE"] = kWrongPassphrase;
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"status"}, {"case", "set", case_id_, "phase=closed"}}) {
+        const auto r = kim_at(a_, args, wrong);
+        expect_kim_error(r, 4, "passphrase", "kim " + args.front() + " with a wrong passphrase");
+        for (const std::string& secret : {kWrongPassphrase, kPassphrase}) {
+            EXPECT_EQ(r.out.find(secret), std::string::npos) << "a passphrase on stdout";
+            EXPECT_EQ(r.err.find(secret), std::string::npos) << "a passphrase on stderr";
+        }
+    }
+    // A key bundle opened with the wrong passphrase: no replica is created.
+    Env wrong_bundle = default_env();
+    wrong_bundle["KIM_BUNDLE_PASSPHRASE"] = kWrongPassphrase;
+    const fs::path joining = scratch("hamborn-c");
+    const auto join = kim_at(joining, {"init", "--site", "hamborn", "--replica", "hamborn-c", "--join", key_bundle().string()},
+                             wrong_bundle);
+    expect_kim_error(join, 4, "passphrase", "joining with a wrong bundle passphrase");
+    for (const std::string& secret : {kWrongPassphrase, kPassphrase, kBundlePassphrase}) {
+        EXPECT_EQ(join.out.find(secret), std::string::npos) << "a passphrase on stdout";
+        EXPECT_EQ(join.err.find(secret), std::string::npos) << "a passphrase on stderr";
+    }
+    EXPECT_FALSE(fs::exists(joining / "replica.db")) << "a replica was created from a bundle that did not open";
+
+    // No passphrase and no terminal to type it: refused at once, not waiting.
+    Env none = default_env();
+    none["KIM_PASSPHRASE"] = "";  // empty counts as unset
+    expect_kim_error(kim_at(a_, {"status"}, none), 2, "KIM_PASSPHRASE", "no passphrase");
+    expect_a_unchanged("wrong or missing passphrase");
+}
+
+TEST_F(KimCliSite, PassphraseNeverPrintedOnSuccess) {
+    const auto r = kim_at(a_, {"status"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find(kPassphrase), std::string::npos);
+    EXPECT_EQ(r.err.find(kPassphrase), std::string::npos);
+    for (const auto& entry : fs::directory_iterator(a_)) {
+        EXPECT_EQ(kim::test::read_file(entry.path()).find(kPassphrase), std::string::npos) << "passphrase stored in " << entry.path();
+    }
+    EXPECT_EQ(kim::test::read_file(key_bundle()).find(kBundlePassphrase), std::string::npos)
+        << "bundle passphrase stored in the key bundle";
+}
+
+TEST_F(KimCliSite, ContactIsAppendOnly) {
+    expect_kim_error(kim_at(a_, {"record", "set", contact_id_, "text=x"}), 6, "append-only", "editing a contact");
+    expect_a_unchanged("editing a contact");
+}
+
+TEST_F(KimCliSite, EraseWithoutYesAndWithoutTerminalRefuses) {
+    expect_kim_error(kim_at(a_, {"erase", case_id_}), 2, "--yes", "erase without --yes");
+    expect_a_unchanged("erase without --yes");
+}
+
+TEST_F(KimCliImport, ImportOfNonJsonFileIsRefused) {
+    const fs::path file = scratch("not-json.json");
+    write_file(file, "Dies ist keine Änderungsdatei.\n");
+    expect_kim_error(kim_at(b_, {"import-changes", file.string()}), 2, file.string(), "importing a non-JSON file");
+    expect_b_unchanged("importing a non-JSON file");
+}
+
+TEST_F(KimCliImport, ImportOfTruncatedFileIsRefused) {
+    const std::string whole = kim::test::read_file(changes_a());
+    ASSERT_GT(whole.size(), 200u);
+    const fs::path file = scratch("truncated.json");
+    write_file(file, whole.substr(0, whole.size() / 2));
+    expect_kim_error(kim_at(b_, {"import-changes", file.string()}), 2, "JSON", "importing a truncated file");
+    expect_b_unchanged("importing a truncated file");
+}
+
+TEST_F(KimCliImport, ImportOfMissingFileIsNotFound) {
+    expect_kim_error(kim_at(b_, {"import-changes", scratch("nirgends.json").string()}), 3, "nirgends.json", "importing no file");
+    expect_b_unchanged("importing no file");
+}
+
+TEST_F(KimCliImport, ImportFromAnotherSiteIsRefused) {
+    // A genuine change file of another site (Hochfeld), with one case.
+    const fs::path hochfeld = scratch("hochfeld-a");
+    const fs::path file = scratch("hochfeld-a.changes.json");
+    ok(hochfeld, {"init", "--site", "hochfeld", "--replica", "hochfeld-a"});
+    new_id(hochfeld, {"case", "new", "name=Zoë Schäfer"});
+    ok(hochfeld, {"export-changes", "--out", file.string()});
+
+    const auto r = kim_at(b_, {"import-changes", file.string()});
+    EXPECT_NE(r.exit_code, 0) << r.out;
+    expect_kim_error(r, r.exit_code, "hochfeld", "importing another site's changes");
+    expect_b_unchanged("importing another site's changes");
+}
+
+TEST_F(KimCliImport, ImportOfTamperedSignatureIsAnIntegrityError) {
+    const std::string genuine = kim::test::read_file(changes_a());
+    const std::string tampered = tamper_first_signature(genuine);
+    ASSERT_NE(tampered, genuine);
+    ASSERT_EQ(tampered.size(), genuine.size());
+    parse_json(tampered, "the tampered file");  // still well-formed, so kim must check the signature itself
+    const fs::path file = scratch("tampered.json");
+    write_file(file, tampered);
+    expect_kim_error(kim_at(b_, {"import-changes", file.string()}), 5, "signature", "importing a tampered file");
+    expect_b_unchanged("importing a tampered file");
+}
+
+}  // namespace

@@ -549,7 +549,8 @@ TEST(change_rules, refuses_confidential_field_with_both_clear_value_and_hash) {
     // A clear value next to the ciphertext hash would leak the plaintext to the server.
     auto op = secret_op("name");
     op.value = "Max Mustermann";
-    EXPECT_INPUT_ERROR_HAS(kim::check_change_against_catalogue(cat(), change_of("case", {op})), "'name'");
+    EXPECT_INPUT_ERROR_HAS(kim::check_change_against_catalogue(cat(), change_of("case", {op})),
+                           "confidential field 'name' must not carry a clear value");
 }
 
 TEST(change_rules, refuses_statistical_field_with_ct_hash) {
@@ -559,7 +560,12 @@ TEST(change_rules, refuses_statistical_field_with_ct_hash) {
                            "'_erased'");
     auto both = secret_op("phase");
     both.value = "intake";
-    EXPECT_INPUT_ERROR_HAS(kim::check_change_against_catalogue(cat(), change_of("case", {both})), "'phase'");
+    EXPECT_INPUT_ERROR_HAS(kim::check_change_against_catalogue(cat(), change_of("case", {both})),
+                           "statistical field 'phase' must not carry a ciphertext");
+    auto with_ct = clear_op("phase", "intake");
+    with_ct.ct = kim::Bytes(40, 0);
+    EXPECT_INPUT_ERROR_HAS(kim::check_change_against_catalogue(cat(), change_of("case", {with_ct})),
+                           "must not carry a ciphertext");
 }
 
 TEST(change_rules, refuses_bad_statistical_value) {

@@ -1,4 +1,5 @@
 // kim case new|set|show|list, kim add, kim record set|show.
+#include <algorithm>
 #include <iostream>
 
 #include "../output.hpp"
@@ -24,6 +25,16 @@ void show_with_records(client::Replica& replica, const std::string& id, bool jso
     std::vector<client::RecordView> children;
     if (view.kind == "case" && !view.erased) {
         for (const auto& child : replica.records_of_case(id)) children.push_back(replica.read(child));
+        // Grouped by kind in catalogue order (consents, goals, referrals, contacts).
+        const auto& kinds = Catalogue::builtin().kinds();
+        auto rank = [&](const std::string& k) {
+            for (std::size_t i = 0; i < kinds.size(); ++i) {
+                if (kinds[i].name == k) return i;
+            }
+            return kinds.size();
+        };
+        std::stable_sort(children.begin(), children.end(),
+                         [&](const auto& a, const auto& b) { return rank(a.kind) < rank(b.kind); });
     }
     if (json) {
         nlohmann::json j = to_json(view);

@@ -47,8 +47,16 @@ void add_setup_commands(CLI::App& app, Context& ctx) {
                   << ". Give it (and its passphrase, separately) only to a new replica of this site; delete it afterwards.\n";
     });
 
-    auto* pubkey = app.add_subcommand("pubkey", "Print this replica's public signing key");
-    pubkey->callback([&ctx] { std::cout << client::Replica::info(ctx.home()).public_key << "\n"; });
+    auto* pubkey = app.add_subcommand("pubkey", "Print this replica's public signing key (to enrol it on the server)");
+    pubkey->add_flag("--json", ctx.json, "Print JSON with the replica and site");
+    pubkey->callback([&ctx] {
+        const auto info = client::Replica::info(ctx.home());
+        if (ctx.json) {
+            std::cout << nlohmann::json{{"replica", info.replica}, {"site", info.site}, {"public_key", info.public_key}}.dump(2) << "\n";
+        } else {
+            std::cout << info.public_key << "\n";
+        }
+    });
 
     auto* status = app.add_subcommand("status", "Show this replica's site, changes, conflicts and known replicas");
     status->add_flag("--json", ctx.json, "Print JSON");

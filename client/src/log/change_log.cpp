@@ -142,6 +142,25 @@ void ChangeLog::for_each_pending(const std::function<void(const Change&)>& fn) {
     while (st.step()) fn(parse_stored(st.text(0)));
 }
 
+void ChangeLog::purge_pending(const std::function<bool(const Change&)>& erased) {
+    std::vector<Change> stripped;
+    {
+        sqlite::Statement st(db_, "SELECT body FROM pending ORDER BY origin, seq");
+        while (st.step()) {
+            Change c = parse_stored(st.text(0));
+            bool had_ciphertext = false;
+            for (const auto& op : c.ops) had_ciphertext |= op.ct.has_value();
+            if (!had_ciphertext || !erased(c)) continue;
+            for (auto& op : c.ops) op.ct.reset();
+            stripped.push_back(std::move(c));
+        }
+    }
+    sqlite::Statement up(db_, "UPDATE pending SET body = ? WHERE origin = ? AND seq = ?");
+    for (const auto& c : stripped) {
+        up.bind(1, change_to_json(c, /*with_ct=*/true).dump()).bind(2, c.origin).bind(3, static_cast<std::int64_t>(c.seq)).run();
+    }
+}
+
 std::uint64_t ChangeLog::pending_count() {
     sqlite::Statement st(db_, "SELECT COUNT(*) FROM pending");
     st.step();

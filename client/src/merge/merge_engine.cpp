@@ -74,6 +74,15 @@ void MergeEngine::purge_if_erased(const std::string& record, const std::string& 
         children.bind(1, record);
         while (children.step()) log_.purge_record(children.text(0));
     }
+    // Changes held for a gap are not in the log yet, but their ciphertexts
+    // are on disk (and travel on in exports) all the same.
+    log_.purge_pending([this](const Change& held) { return erased_here(held); });
+}
+
+bool MergeEngine::erased_here(const Change& c) {
+    if (effectively_erased(c.record)) return true;
+    const FieldOp* link = c.op(field_case_link);
+    return link && link->value && link->value->is_string() && effectively_erased(link->value->get<std::string>());
 }
 
 std::optional<RecordRow> MergeEngine::record(std::string_view id) {
@@ -91,36 +100,44 @@ bool MergeEngine::effectively_erased(std::string_view id) {
     return st.step() && st.integer(0) != 0;
 }
 
+namespace {
+
+Head head_from_row(const sqlite::Statement& st) {
+    Head h;
+    h.change_id = st.text(0);
+    h.origin = st.text(1);
+    h.seq = static_cast<std::uint64_t>(st.integer(2));
+    h.hlc = static_cast<std::uint64_t>(st.integer(3));
+    if (!st.is_null(4)) h.value = st.text(4);
+    if (!st.is_null(5)) {
+        const Bytes b = st.blob(5);
+        Hash32 hash{};
+        if (b.size() != hash.size()) throw IntegrityError("a stored ciphertext hash has the wrong size; the replica is damaged");
+        std::copy(b.begin(), b.end(), hash.begin());
+        h.ct_hash = hash;
+    }
+    return h;
+}
+
+}  // namespace
+
+std::map<std::string, std::vector<Head>> MergeEngine::heads_by_field(std::string_view record) {
+    sqlite::Statement st(db_,
+                         "SELECT change_id, origin, seq, hlc, value, ct_hash, field FROM field_ops "
+                         "WHERE is_head = 1 AND record = ? ORDER BY field, hlc DESC, origin DESC, seq DESC");
+    st.bind(1, record);
+    std::map<std::string, std::vector<Head>> out;
+    while (st.step()) out[st.text(6)].push_back(head_from_row(st));
+    return out;
+}
+
 std::vector<Head> MergeEngine::heads(std::string_view record, std::string_view field) {
     sqlite::Statement st(db_,
                          "SELECT change_id, origin, seq, hlc, value, ct_hash FROM field_ops "
                          "WHERE is_head = 1 AND record = ? AND field = ? ORDER BY hlc DESC, origin DESC, seq DESC");
     st.bind(1, record).bind(2, field);
     std::vector<Head> out;
-    while (st.step()) {
-        Head h;
-        h.change_id = st.text(0);
-        h.origin = st.text(1);
-        h.seq = static_cast<std::uint64_t>(st.integer(2));
-        h.hlc = static_cast<std::uint64_t>(st.integer(3));
-        if (!st.is_null(4)) h.value = st.text(4);
-        if (!st.is_null(5)) {
-            const Bytes b = st.blob(5);
-            Hash32 hash{};
-            if (b.size() != hash.size()) throw IntegrityError("a stored ciphertext hash has the wrong size; the replica is damaged");
-            std::copy(b.begin(), b.end(), hash.begin());
-            h.ct_hash = hash;
-        }
-        out.push_back(std::move(h));
-    }
-    return out;
-}
-
-std::vector<std::string> MergeEngine::fields(std::string_view record) {
-    sqlite::Statement st(db_, "SELECT DISTINCT field FROM field_ops WHERE is_head = 1 AND record = ? ORDER BY field");
-    st.bind(1, record);
-    std::vector<std::string> out;
-    while (st.step()) out.push_back(st.text(0));
+    while (st.step()) out.push_back(head_from_row(st));
     return out;
 }
 

@@ -3,6 +3,7 @@
 // result depends only on the set of changes applied, not on their order.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,10 +43,13 @@ public:
     std::optional<RecordRow> record(std::string_view id);
     // Erased itself, or belongs to an erased case.
     bool effectively_erased(std::string_view id);
+    // True when `c` writes to a record erased here, or creates a record of a
+    // case erased here: its ciphertexts must not be kept.
+    bool erased_here(const Change& c);
     // Heads ordered so that the displayed one, greatest (hlc, origin, seq), is first.
     std::vector<Head> heads(std::string_view record, std::string_view field);
-    // Fields of the record that have at least one head, sorted by name.
-    std::vector<std::string> fields(std::string_view record);
+    // Every field's heads in one query (same order as heads()).
+    std::map<std::string, std::vector<Head>> heads_by_field(std::string_view record);
 
 private:
     void refresh_case_link(const std::string& record);

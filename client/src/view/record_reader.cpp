@@ -90,9 +90,11 @@ RecordView RecordReader::read(std::string_view record) {
     if (view.erased) return view;
     const KindSpec* kind = catalogue_.kind(row->kind);
     if (!kind) return view;
+    const auto all_heads = merge_.heads_by_field(record);
     for (const auto& spec : kind->fields) {
-        const auto heads = merge_.heads(record, spec.name);
-        if (heads.empty()) continue;
+        const auto found = all_heads.find(spec.name);
+        if (found == all_heads.end()) continue;
+        const auto& heads = found->second;
         FieldView f;
         f.name = spec.name;
         f.confidential = spec.confidential;

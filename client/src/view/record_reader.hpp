@@ -26,6 +26,8 @@ public:
     std::optional<Key32> case_key(std::string_view case_id);
     HeadValue decode(std::string_view record, const RecordRow& row, const FieldSpec& spec, const Head& head);
     void forget(std::string_view case_id) { cache_.erase(std::string(case_id)); }
+    // After an import: an erasure may have arrived, so no cached key survives.
+    void forget_all() { cache_.clear(); }
 
 private:
     ChangeLog& log_;

@@ -8,6 +8,8 @@ namespace kim::client {
 
 Change LocalWriter::commit(const std::string& record, const std::string& kind, std::vector<PlannedOp> ops,
                            const Key32* case_key) {
+    // Another kim process may have written since this one opened the replica.
+    if (const auto stored = meta::get(db_, meta::last_hlc)) clock_.observe(std::stoull(*stored));
     const ChainTip tip = log_.tip(replica_);
     Change c;
     c.origin = replica_;
