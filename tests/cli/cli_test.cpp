@@ -180,7 +180,7 @@ void write_file(const fs::path& path, const std::string& text) {
 // ---------------------------------------------------------------------------
 // Help and usage errors: no replica involved.
 
-TEST(KimCliUsage, HelpListsTheCommandsAndExitsZero) {
+TEST(cli_usage, help_lists_the_commands_and_exits_zero) {
     const auto r = kim_raw({"--help"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     for (const char* command : {"init", "key", "pubkey", "status", "case", "add", "record", "conflicts", "resolve", "erase",
@@ -195,21 +195,21 @@ TEST(KimCliUsage, HelpListsTheCommandsAndExitsZero) {
     for (const char* command : {"new", "set", "show", "list"}) EXPECT_NE(sub.out.find(command), std::string::npos) << sub.out;
 }
 
-TEST(KimCliUsage, InitWithoutSiteIsAUsageError) {
+TEST(cli_usage, init_without_site_is_ausage_error) {
     TempDir dir("kimcli");
     const auto r = kim_at(dir / "r", {"init", "--replica", "hamborn-a"});
     expect_kim_error(r, 2, "--site", "init without --site");
     EXPECT_FALSE(fs::exists(dir / "r" / "replica.db")) << "a replica was created without a site";
 }
 
-TEST(KimCliUsage, UnknownCommandsAreUsageErrors) {
+TEST(cli_usage, unknown_commands_are_usage_errors) {
     expect_kim_error(kim_raw({"frobnicate"}), 2, "frobnicate", "unknown command");
     expect_kim_error(kim_raw({"case", "frobnicate"}), 2, "frobnicate", "unknown case command");
     expect_kim_error(kim_raw({}), 2, "", "no command at all");
     expect_kim_error(kim_raw({"status", "--no-such-option"}), 2, "--no-such-option", "unknown option");
 }
 
-TEST(KimCliUsage, MissingReplicaIsNotFoundAndCreatesNothing) {
+TEST(cli_usage, missing_replica_is_not_found_and_creates_nothing) {
     TempDir dir("kimcli");
     const fs::path nowhere = dir / "no-replica-here";
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
@@ -227,7 +227,7 @@ TEST(KimCliUsage, MissingReplicaIsNotFoundAndCreatesNothing) {
 // ---------------------------------------------------------------------------
 // The offline scenario: two laptops of one site, exchanging change files.
 
-TEST(KimCliScenario, TwoReplicasConvergeThroughConflictAndResolution) {
+TEST(cli_scenario, two_replicas_converge_through_conflict_and_resolution) {
     TempDir dir("kimcli");
     fs::path a, b;
     init_site_pair(dir.path(), a, b);
@@ -319,7 +319,7 @@ TEST(KimCliScenario, TwoReplicasConvergeThroughConflictAndResolution) {
     }
 }
 
-TEST(KimCliScenario, ErasureTravelsToTheOtherReplica) {
+TEST(cli_scenario, erasure_travels_to_the_other_replica) {
     TempDir dir("kimcli");
     fs::path a, b;
     init_site_pair(dir.path(), a, b);
@@ -373,7 +373,7 @@ TEST(KimCliScenario, ErasureTravelsToTheOtherReplica) {
 // own fault (the genuine file would apply). Both are made on first use, once
 // per process: ctest runs each test in a process of its own.
 
-class KimCliSite : public ::testing::Test {
+class cli_site : public ::testing::Test {
 protected:
     void SetUp() override { need_a(); }
 
@@ -415,12 +415,12 @@ protected:
 };
 
 // The import errors, tried on replica b.
-class KimCliImport : public KimCliSite {
+class cli_import : public cli_site {
 protected:
     void SetUp() override { need_b(); }
 };
 
-TEST_F(KimCliSite, EveryReadCommandPrintsValidJson) {
+TEST_F(cli_site, every_read_command_prints_valid_json) {
     const json status = ok_json(a_, {"status", "--json"});
     EXPECT_EQ(status["site"], "hamborn");
     EXPECT_EQ(status["replica"], "hamborn-a");
@@ -465,7 +465,7 @@ TEST_F(KimCliSite, EveryReadCommandPrintsValidJson) {
     expect_a_unchanged("reading with --json");
 }
 
-TEST_F(KimCliSite, HumanOutputShowsTheValues) {
+TEST_F(cli_site, human_output_shows_the_values) {
     const std::string text = ok(a_, {"case", "show", case_id_});
     EXPECT_NE(text.find(kName), std::string::npos) << text;
     EXPECT_NE(text.find(kContactText), std::string::npos) << text;
@@ -474,7 +474,7 @@ TEST_F(KimCliSite, HumanOutputShowsTheValues) {
     EXPECT_NE(list.find(kName), std::string::npos) << list;
 }
 
-TEST_F(KimCliSite, InvalidInputIsRefusedAndChangesNothing) {
+TEST_F(cli_site, invalid_input_is_refused_and_changes_nothing) {
     // Unknown fields, for a case and for its needs.
     expect_kim_error(kim_at(a_, {"case", "set", case_id_, "lieblingsfarbe=blau"}), 2, "lieblingsfarbe", "unknown field");
     expect_kim_error(kim_at(a_, {"case", "set", case_id_, "need.fliegen=1"}), 2, "need.fliegen", "unknown need");
@@ -492,7 +492,7 @@ TEST_F(KimCliSite, InvalidInputIsRefusedAndChangesNothing) {
     expect_a_unchanged("invalid input");
 }
 
-TEST_F(KimCliSite, WrongPassphraseIsRefusedAndNeverPrinted) {
+TEST_F(cli_site, wrong_passphrase_is_refused_and_never_printed) {
     Env wrong = default_env();
     wrong["KIM_PASSPHRASE"] = kWrongPassphrase;
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
@@ -524,7 +524,7 @@ TEST_F(KimCliSite, WrongPassphraseIsRefusedAndNeverPrinted) {
     expect_a_unchanged("wrong or missing passphrase");
 }
 
-TEST_F(KimCliSite, PassphraseNeverPrintedOnSuccess) {
+TEST_F(cli_site, passphrase_never_printed_on_success) {
     const auto r = kim_at(a_, {"status"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out.find(kPassphrase), std::string::npos);
@@ -536,24 +536,24 @@ TEST_F(KimCliSite, PassphraseNeverPrintedOnSuccess) {
         << "bundle passphrase stored in the key bundle";
 }
 
-TEST_F(KimCliSite, ContactIsAppendOnly) {
+TEST_F(cli_site, contact_is_append_only) {
     expect_kim_error(kim_at(a_, {"record", "set", contact_id_, "text=x"}), 6, "append-only", "editing a contact");
     expect_a_unchanged("editing a contact");
 }
 
-TEST_F(KimCliSite, EraseWithoutYesAndWithoutTerminalRefuses) {
+TEST_F(cli_site, erase_without_yes_and_without_terminal_refuses) {
     expect_kim_error(kim_at(a_, {"erase", case_id_}), 2, "--yes", "erase without --yes");
     expect_a_unchanged("erase without --yes");
 }
 
-TEST_F(KimCliImport, ImportOfNonJsonFileIsRefused) {
+TEST_F(cli_import, import_of_non_json_file_is_refused) {
     const fs::path file = scratch("not-json.json");
     write_file(file, "Dies ist keine Änderungsdatei.\n");
     expect_kim_error(kim_at(b_, {"import-changes", file.string()}), 2, file.string(), "importing a non-JSON file");
     expect_b_unchanged("importing a non-JSON file");
 }
 
-TEST_F(KimCliImport, ImportOfTruncatedFileIsRefused) {
+TEST_F(cli_import, import_of_truncated_file_is_refused) {
     const std::string whole = kim::test::read_file(changes_a());
     ASSERT_GT(whole.size(), 200u);
     const fs::path file = scratch("truncated.json");
@@ -562,12 +562,12 @@ TEST_F(KimCliImport, ImportOfTruncatedFileIsRefused) {
     expect_b_unchanged("importing a truncated file");
 }
 
-TEST_F(KimCliImport, ImportOfMissingFileIsNotFound) {
+TEST_F(cli_import, import_of_missing_file_is_not_found) {
     expect_kim_error(kim_at(b_, {"import-changes", scratch("nirgends.json").string()}), 3, "nirgends.json", "importing no file");
     expect_b_unchanged("importing no file");
 }
 
-TEST_F(KimCliImport, ImportFromAnotherSiteIsRefused) {
+TEST_F(cli_import, import_from_another_site_is_refused) {
     // A genuine change file of another site (Hochfeld), with one case.
     const fs::path hochfeld = scratch("hochfeld-a");
     const fs::path file = scratch("hochfeld-a.changes.json");
@@ -581,7 +581,7 @@ TEST_F(KimCliImport, ImportFromAnotherSiteIsRefused) {
     expect_b_unchanged("importing another site's changes");
 }
 
-TEST_F(KimCliImport, ImportOfTamperedSignatureIsAnIntegrityError) {
+TEST_F(cli_import, import_of_tampered_signature_is_an_integrity_error) {
     const std::string genuine = kim::test::read_file(changes_a());
     const std::string tampered = tamper_first_signature(genuine);
     ASSERT_NE(tampered, genuine);

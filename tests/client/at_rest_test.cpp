@@ -43,7 +43,7 @@ std::vector<std::string> file_names(const fs::path& home) {
     return out;
 }
 
-TEST(AtRest, confidential_values_are_never_stored_in_plaintext) {
+TEST(at_rest, confidential_values_are_never_stored_in_plaintext) {
     TempDir dir{"kim-rest"};
     const fs::path home = dir / "a";
     std::string case_id;
@@ -94,7 +94,7 @@ TEST(AtRest, confidential_values_are_never_stored_in_plaintext) {
     expect_no_plaintext(home, "closed after reading");
 }
 
-TEST(AtRest, an_importing_replica_stores_no_plaintext_either) {
+TEST(at_rest, an_importing_replica_stores_no_plaintext_either) {
     TempDir dir{"kim-rest"};
     Replica a = kim::test::make_replica(dir / "a", "hamborn", "hamborn-a");
     Replica b = kim::test::join_replica(a, dir / "b", "hamborn-b");

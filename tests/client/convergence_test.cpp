@@ -608,7 +608,7 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
     return std::stoull(v);
 }
 
-TEST(Convergence, random_concurrent_workloads_converge_and_lose_nothing) {
+TEST(convergence, random_concurrent_workloads_converge_and_lose_nothing) {
     std::vector<std::uint64_t> seeds;
     if (const char* one = std::getenv("KIM_CONVERGENCE_SEED"); one && *one) {
         seeds.push_back(std::stoull(one));

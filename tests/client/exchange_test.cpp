@@ -15,7 +15,7 @@ using kim::client::Replica;
 using kim::test::TempDir;
 using nlohmann::json;
 
-class Exchange : public ::testing::Test {
+class exchange : public ::testing::Test {
 protected:
     // a refuses `file` with exception type E naming `reason`, and is unchanged.
     template <typename E>
@@ -39,7 +39,7 @@ protected:
     Replica b = kim::test::join_replica(a, dir / "b", "hamborn-b");
 };
 
-TEST_F(Exchange, a_change_file_names_its_format_site_and_makers) {
+TEST_F(exchange, a_change_file_names_its_format_site_and_makers) {
     const std::string id = a.create_case({{"name", "Amina"}});
     const json f = a.export_changes();
     EXPECT_EQ(f["format"], "kimsync-changes");
@@ -66,7 +66,7 @@ TEST_F(Exchange, a_change_file_names_its_format_site_and_makers) {
     EXPECT_EQ(a.state_digest(), b.state_digest());
 }
 
-TEST_F(Exchange, a_file_of_another_site_is_refused) {
+TEST_F(exchange, a_file_of_another_site_is_refused) {
     TempDir other{"kim-exchange-h"};
     Replica h = kim::test::make_replica(other / "h", "hochfeld", "hochfeld-a");
     h.create_case({{"name", "elsewhere"}});
@@ -80,7 +80,7 @@ TEST_F(Exchange, a_file_of_another_site_is_refused) {
     EXPECT_THROW(h.import_changes(a.export_changes()), kim::InputError);
 }
 
-TEST_F(Exchange, a_change_from_an_unintroduced_replica_is_refused) {
+TEST_F(exchange, a_change_from_an_unintroduced_replica_is_refused) {
     const std::string id = b.create_case({{"name", "Amina"}});
     const json full = b.export_changes();
     json without = full;
@@ -98,7 +98,7 @@ TEST_F(Exchange, a_change_from_an_unintroduced_replica_is_refused) {
     EXPECT_EQ(kim::test::shown(a, id, "name"), "Amina");
 }
 
-TEST_F(Exchange, a_forged_introduction_is_refused) {
+TEST_F(exchange, a_forged_introduction_is_refused) {
     b.create_case({{"name", "Amina"}});
     const json full = b.export_changes();
     ASSERT_EQ(full["introductions"].size(), 1u);
@@ -128,7 +128,7 @@ TEST_F(Exchange, a_forged_introduction_is_refused) {
     expect_refused<kim::IntegrityError>(twin.export_changes(), "another public key");
 }
 
-TEST_F(Exchange, malformed_files_are_refused_with_an_input_error) {
+TEST_F(exchange, malformed_files_are_refused_with_an_input_error) {
     b.create_case({{"name", "Amina"}});
     const json good = b.export_changes();
 

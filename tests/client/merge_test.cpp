@@ -54,7 +54,7 @@ std::vector<std::string> describe(const std::vector<Conflict>& conflicts) {
     return out;
 }
 
-class Merge : public ::testing::Test {
+class merge : public ::testing::Test {
 protected:
     void SetUp() override { sync_all({&a, &b}, 1); }
 
@@ -70,7 +70,7 @@ protected:
     Replica b = kim::test::join_replica(a, dir / "b", "hamborn-b");
 };
 
-TEST_F(Merge, concurrent_edits_of_one_field_conflict_and_show_the_same_value) {
+TEST_F(merge, concurrent_edits_of_one_field_conflict_and_show_the_same_value) {
     const std::string id = shared_case();
     a.set_fields(id, {{"name", "Amina A"}, {"phase", "assessment"}});
     b.set_fields(id, {{"name", "Amina B"}, {"phase", "planning"}});
@@ -104,7 +104,7 @@ TEST_F(Merge, concurrent_edits_of_one_field_conflict_and_show_the_same_value) {
     EXPECT_EQ(shown(a, id, "name"), shown(b, id, "name"));
 }
 
-TEST_F(Merge, an_ordinary_edit_keeps_the_conflict_and_resolve_clears_it_everywhere) {
+TEST_F(merge, an_ordinary_edit_keeps_the_conflict_and_resolve_clears_it_everywhere) {
     const std::string id = shared_case();
     a.set_fields(id, {{"name", "Amina A"}});
     b.set_fields(id, {{"name", "Amina B"}});
@@ -148,7 +148,7 @@ TEST_F(Merge, an_ordinary_edit_keeps_the_conflict_and_resolve_clears_it_everywhe
     EXPECT_EQ(a.state_digest(), digest);
 }
 
-TEST_F(Merge, resolve_of_a_statistical_field_and_of_three_heads) {
+TEST_F(merge, resolve_of_a_statistical_field_and_of_three_heads) {
     TempDir dir_c{"kim-merge-c"};
     Replica c = kim::test::join_replica(a, dir_c / "c", "hamborn-c");
     sync_all({&a, &b, &c}, 1);
@@ -175,7 +175,7 @@ TEST_F(Merge, resolve_of_a_statistical_field_and_of_three_heads) {
     EXPECT_EQ(a.state_digest(), c.state_digest());
 }
 
-TEST_F(Merge, different_need_members_never_conflict) {
+TEST_F(merge, different_need_members_never_conflict) {
     const std::string id = shared_case();
     // Topic adds and removes on one replica, other topics on the other.
     a.set_fields(id, {{"need.wohnen", "3"}});
@@ -205,7 +205,7 @@ TEST_F(Merge, different_need_members_never_conflict) {
     EXPECT_EQ(describe(a.conflicts()), describe(b.conflicts()));
 }
 
-TEST_F(Merge, contacts_never_conflict) {
+TEST_F(merge, contacts_never_conflict) {
     const std::string id = shared_case();
     const std::string na = a.add_record("contact", id, {{"text", "Anruf"}, {"mode", "phone"}});
     const std::string nb = b.add_record("contact", id, {{"text", "Besuch"}, {"mode", "home_visit"}});
@@ -218,7 +218,7 @@ TEST_F(Merge, contacts_never_conflict) {
     }
 }
 
-TEST_F(Merge, erase_is_terminal_and_takes_the_records_of_the_case) {
+TEST_F(merge, erase_is_terminal_and_takes_the_records_of_the_case) {
     const std::string id = a.create_case({{"name", "Amina"}, {"address", "Weseler Str. 12"}});
     const std::string note = a.add_record("contact", id, {{"text", "Erstgespräch"}});
     const std::string goal = a.add_record("goal", id, {{"text", "Wohnung"}, {"field", "wohnen"}});
@@ -289,7 +289,7 @@ TEST_F(Merge, erase_is_terminal_and_takes_the_records_of_the_case) {
     EXPECT_EQ(kim::test::ciphertexts_of_record(dir_c / "c", id), 0);
 }
 
-TEST_F(Merge, erasing_a_record_of_a_case_leaves_the_case) {
+TEST_F(merge, erasing_a_record_of_a_case_leaves_the_case) {
     const std::string id = shared_case();
     const std::string note = a.add_record("contact", id, {{"text", "falsch erfasst"}});
     const std::string keep = a.add_record("contact", id, {{"text", "richtig"}});
@@ -306,7 +306,7 @@ TEST_F(Merge, erasing_a_record_of_a_case_leaves_the_case) {
     EXPECT_GT(kim::test::ciphertexts_of_record(dir / "a", id), 0);
 }
 
-TEST_F(Merge, concurrent_erasures_agree) {
+TEST_F(merge, concurrent_erasures_agree) {
     const std::string id = shared_case();
     a.erase(id);
     b.erase(id);
@@ -317,7 +317,7 @@ TEST_F(Merge, concurrent_erasures_agree) {
     EXPECT_EQ(a.state_digest(), b.state_digest());
 }
 
-TEST_F(Merge, importing_the_same_file_twice_is_idempotent) {
+TEST_F(merge, importing_the_same_file_twice_is_idempotent) {
     const std::string id = b.create_case({{"name", "Amina"}});
     b.set_fields(id, {{"phase", "assessment"}});
     b.add_record("contact", id, {{"text", "Erstgespräch"}});
@@ -352,7 +352,7 @@ TEST_F(Merge, importing_the_same_file_twice_is_idempotent) {
     EXPECT_EQ(b.state_digest(), digest);
 }
 
-TEST_F(Merge, changes_in_reverse_order_wait_for_their_gap_and_converge) {
+TEST_F(merge, changes_in_reverse_order_wait_for_their_gap_and_converge) {
     const std::string id = b.create_case({{"name", "Amina"}, {"need.wohnen", "2"}});
     b.set_fields(id, {{"name", "Amina K."}});
     const std::string note = b.add_record("contact", id, {{"text", "Erstgespräch"}});
@@ -391,7 +391,7 @@ TEST_F(Merge, changes_in_reverse_order_wait_for_their_gap_and_converge) {
 
 // Changes held for a gap are on disk too: once their record (or its case) is
 // erased here, they are kept without ciphertexts and travel on without them.
-TEST_F(Merge, held_changes_of_an_erased_case_keep_no_ciphertext) {
+TEST_F(merge, held_changes_of_an_erased_case_keep_no_ciphertext) {
     TempDir dir_c{"kim-merge-c"};
     Replica c = kim::test::join_replica(a, dir_c / "c", "hamborn-c");
     sync_all({&a, &b, &c}, 1);
@@ -448,7 +448,7 @@ TEST_F(Merge, held_changes_of_an_erased_case_keep_no_ciphertext) {
 
 // The heads do not depend on the order in which changes arrive: a successor
 // that arrives before the change it supersedes still supersedes it.
-TEST_F(Merge, a_successor_arriving_before_its_parent_still_supersedes_it) {
+TEST_F(merge, a_successor_arriving_before_its_parent_still_supersedes_it) {
     TempDir dir_c{"kim-merge-c"};
     Replica c = kim::test::join_replica(a, dir_c / "c", "hamborn-c");
     sync_all({&a, &b, &c}, 1);

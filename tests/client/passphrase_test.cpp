@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 using kim::client::Replica;
 using kim::test::TempDir;
 
-TEST(Passphrase, wrong_passphrase_is_refused_and_touches_nothing) {
+TEST(passphrase, wrong_passphrase_is_refused_and_touches_nothing) {
     TempDir dir{"kim-pass"};
     std::string id;
     {
@@ -43,7 +43,7 @@ TEST(Passphrase, wrong_passphrase_is_refused_and_touches_nothing) {
     EXPECT_EQ(r.status().own_changes, 2u);
 }
 
-TEST(Passphrase, wrong_passphrase_while_another_handle_is_open) {
+TEST(passphrase, wrong_passphrase_while_another_handle_is_open) {
     TempDir dir{"kim-pass"};
     Replica r = kim::test::make_replica(dir / "a", "hamborn", "hamborn-a");
     const std::string id = r.create_case({{"name", "Amina"}});
@@ -55,7 +55,7 @@ TEST(Passphrase, wrong_passphrase_while_another_handle_is_open) {
     EXPECT_EQ(kim::test::shown(r, id, "phase"), "assessment");
 }
 
-TEST(Passphrase, missing_replica_is_not_found) {
+TEST(passphrase, missing_replica_is_not_found) {
     TempDir dir{"kim-pass"};
     EXPECT_THROW(Replica::open(dir / "nothing-here", kim::test::passphrase), kim::NotFoundError);
     EXPECT_THROW(Replica::info(dir / "nothing-here"), kim::NotFoundError);
@@ -65,7 +65,7 @@ TEST(Passphrase, missing_replica_is_not_found) {
     EXPECT_TRUE(fs::is_empty(dir / "empty"));
 }
 
-TEST(Passphrase, short_passphrase_is_refused_at_create) {
+TEST(passphrase, short_passphrase_is_refused_at_create) {
     TempDir dir{"kim-pass"};
     auto o = kim::test::create_options(dir / "a", "hamborn", "hamborn-a");
     o.passphrase = "1234567";
@@ -81,13 +81,13 @@ TEST(Passphrase, short_passphrase_is_refused_at_create) {
     EXPECT_NO_THROW(Replica::open(dir / "a", "12345678"));
 }
 
-TEST(Passphrase, short_bundle_passphrase_is_refused) {
+TEST(passphrase, short_bundle_passphrase_is_refused) {
     TempDir dir{"kim-pass"};
     Replica r = kim::test::make_replica(dir / "a", "hamborn", "hamborn-a");
     EXPECT_THROW(r.export_site_key("short", kim::KdfParams::minimal()), kim::InputError);
 }
 
-TEST(Passphrase, join_with_a_wrong_bundle_passphrase_is_refused) {
+TEST(passphrase, join_with_a_wrong_bundle_passphrase_is_refused) {
     TempDir dir{"kim-pass"};
     Replica a = kim::test::make_replica(dir / "a", "hamborn", "hamborn-a");
     auto o = kim::test::create_options(dir / "b", "hamborn", "hamborn-b");
@@ -110,7 +110,7 @@ TEST(Passphrase, join_with_a_wrong_bundle_passphrase_is_refused) {
     EXPECT_EQ(kim::test::shown(b, id, "name"), "Amina");
 }
 
-TEST(Passphrase, bundle_of_another_site_is_refused) {
+TEST(passphrase, bundle_of_another_site_is_refused) {
     TempDir dir{"kim-pass"};
     Replica hochfeld = kim::test::make_replica(dir / "h", "hochfeld", "hochfeld-a");
     auto o = kim::test::create_options(dir / "b", "hamborn", "hamborn-b");

@@ -31,13 +31,13 @@ std::string current_quarter() {
 
 int current_year() { return static_cast<int>(today().year()); }
 
-class ReplicaTest : public ::testing::Test {
+class replica : public ::testing::Test {
 protected:
     TempDir dir{"kim-replica"};
     Replica r = kim::test::make_replica(dir / "a", "hamborn", "hamborn-a");
 };
 
-TEST_F(ReplicaTest, confidential_and_statistical_fields_round_trip) {
+TEST_F(replica, confidential_and_statistical_fields_round_trip) {
     const std::string id = r.create_case({{"name", "Amina Kovačević"},
                                           {"birth_date", "1985-03-02"},
                                           {"address", "Weseler Str. 12, 47169 Duisburg"},
@@ -78,7 +78,7 @@ TEST_F(ReplicaTest, confidential_and_statistical_fields_round_trip) {
     EXPECT_EQ(r.state_digest(), digest);
 }
 
-TEST_F(ReplicaTest, edits_replace_the_shown_value) {
+TEST_F(replica, edits_replace_the_shown_value) {
     const std::string id = r.create_case({{"name", "First Name"}, {"need.kita", "1"}});
     r.set_fields(id, {{"name", "Second Name"}, {"need.kita", "0"}, {"phase", "assessment"}});
     const auto view = r.read(id);
@@ -90,7 +90,7 @@ TEST_F(ReplicaTest, edits_replace_the_shown_value) {
     EXPECT_TRUE(r.conflicts().empty());
 }
 
-TEST_F(ReplicaTest, new_cases_get_defaults) {
+TEST_F(replica, new_cases_get_defaults) {
     const std::string adult = r.create_case({{"name", "A"}, {"birth_date", std::to_string(current_year() - 30) + "-01-01"}});
     const std::string child = r.create_case({{"name", "B"}, {"birth_date", std::to_string(current_year() - 10) + "-01-01"}});
     const std::string senior = r.create_case({{"name", "C"}, {"birth_date", std::to_string(current_year() - 70) + "-06-15"}});
@@ -115,7 +115,7 @@ TEST_F(ReplicaTest, new_cases_get_defaults) {
     EXPECT_EQ(shown(r, planned, "phase"), "planning");
 }
 
-TEST_F(ReplicaTest, records_of_a_case_get_defaults) {
+TEST_F(replica, records_of_a_case_get_defaults) {
     const std::string c = r.create_case({{"name", "A"}});
     const std::string consent = r.add_record("consent", c, {{"scope", "share"}, {"recipients", "Jobcenter"}});
     const std::string goal = r.add_record("goal", c, {{"text", "Wohnung finden"}, {"field", "wohnen"}});
@@ -141,7 +141,7 @@ TEST_F(ReplicaTest, records_of_a_case_get_defaults) {
     EXPECT_EQ(children, expected);
 }
 
-TEST_F(ReplicaTest, unknown_field_is_refused_with_the_list_of_fields) {
+TEST_F(replica, unknown_field_is_refused_with_the_list_of_fields) {
     const std::string id = r.create_case({{"name", "A"}});
     const std::string digest = r.state_digest();
     const auto own = r.status().own_changes;
@@ -163,7 +163,7 @@ TEST_F(ReplicaTest, unknown_field_is_refused_with_the_list_of_fields) {
     EXPECT_EQ(r.list("case").size(), 1u);
 }
 
-TEST_F(ReplicaTest, invalid_values_are_refused_and_change_nothing) {
+TEST_F(replica, invalid_values_are_refused_and_change_nothing) {
     const std::string id = r.create_case({{"name", "A"}, {"sex", "female"}});
     const std::string digest = r.state_digest();
     const auto own = r.status().own_changes;
@@ -196,7 +196,7 @@ TEST_F(ReplicaTest, invalid_values_are_refused_and_change_nothing) {
     EXPECT_EQ(r.list("case").size(), 1u);
 }
 
-TEST_F(ReplicaTest, contact_is_append_only) {
+TEST_F(replica, contact_is_append_only) {
     const std::string c = r.create_case({{"name", "A"}});
     const std::string note = r.add_record("contact", c, {{"text", "Anruf wegen Termin"}, {"mode", "phone"}});
     const std::string digest = r.state_digest();
@@ -210,7 +210,7 @@ TEST_F(ReplicaTest, contact_is_append_only) {
     EXPECT_EQ(r.list("contact").size(), 2u);
 }
 
-TEST_F(ReplicaTest, records_need_an_existing_case) {
+TEST_F(replica, records_need_an_existing_case) {
     const std::string digest = r.state_digest();
     EXPECT_THROW(r.add_record("contact", kim::random_uuid(), {{"text", "x"}}), kim::NotFoundError);
     EXPECT_THROW(r.set_fields(kim::random_uuid(), {{"name", "x"}}), kim::NotFoundError);
@@ -225,7 +225,7 @@ TEST_F(ReplicaTest, records_need_an_existing_case) {
     EXPECT_THROW(r.add_record("diary", c, {{"text", "x"}}), kim::InputError);
 }
 
-TEST_F(ReplicaTest, list_filters_by_kind_and_hides_erased_records) {
+TEST_F(replica, list_filters_by_kind_and_hides_erased_records) {
     const std::string c1 = r.create_case({{"name", "A"}});
     const std::string c2 = r.create_case({{"name", "B"}});
     const std::string c3 = r.create_case({{"name", "C"}});
@@ -263,7 +263,7 @@ TEST_F(ReplicaTest, list_filters_by_kind_and_hides_erased_records) {
     EXPECT_THROW(r.add_record("contact", c3, {{"text", "late"}}), kim::StateError);
 }
 
-TEST_F(ReplicaTest, status_counts) {
+TEST_F(replica, status_counts) {
     auto s = r.status();
     EXPECT_EQ(s.site, "hamborn");
     EXPECT_EQ(s.replica, "hamborn-a");
@@ -302,7 +302,7 @@ TEST_F(ReplicaTest, status_counts) {
     EXPECT_EQ(b.status().own_changes, 1u);
 }
 
-TEST_F(ReplicaTest, closing_a_case_sets_its_closed_quarter) {
+TEST_F(replica, closing_a_case_sets_its_closed_quarter) {
     const std::string id = r.create_case({{"name", "A"}});
     r.set_fields(id, {{"phase", "monitoring"}});
     EXPECT_EQ(r.read(id).field("closed_quarter"), nullptr);
@@ -323,7 +323,7 @@ TEST_F(ReplicaTest, closing_a_case_sets_its_closed_quarter) {
     EXPECT_EQ(shown(r, other, "closed_quarter"), "2024-Q2");
 }
 
-TEST_F(ReplicaTest, identity_is_readable_without_the_passphrase) {
+TEST_F(replica, identity_is_readable_without_the_passphrase) {
     const auto info = Replica::info(dir / "a");
     EXPECT_EQ(info.site, "hamborn");
     EXPECT_EQ(info.replica, "hamborn-a");
@@ -332,7 +332,7 @@ TEST_F(ReplicaTest, identity_is_readable_without_the_passphrase) {
     EXPECT_EQ(r.replica_id(), "hamborn-a");
 }
 
-TEST_F(ReplicaTest, create_refuses_bad_names_and_an_existing_replica) {
+TEST_F(replica, create_refuses_bad_names_and_an_existing_replica) {
     auto o = kim::test::create_options(dir / "x", "Hamborn", "hamborn-x");
     EXPECT_THROW(Replica::create(o), kim::InputError);
     o = kim::test::create_options(dir / "x", "hamborn", "hamborn:x");

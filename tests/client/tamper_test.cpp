@@ -25,7 +25,7 @@ using nlohmann::json;
 
 // ---------------------------------------------------------------- at rest
 
-class StoredCiphertexts : public ::testing::Test {
+class stored_ciphertexts : public ::testing::Test {
 protected:
     void SetUp() override {
         Replica r = kim::test::make_replica(home, "hamborn", "hamborn-a");
@@ -46,7 +46,7 @@ protected:
     std::string case_id, contact_id, goal_id;
 };
 
-TEST_F(StoredCiphertexts, a_flipped_byte_in_any_ciphertext_is_detected_on_read) {
+TEST_F(stored_ciphertexts, a_flipped_byte_in_any_ciphertext_is_detected_on_read) {
     ASSERT_NO_THROW(read_all());
     std::vector<SqliteFile::CiphertextRow> rows;
     {
@@ -82,7 +82,7 @@ TEST_F(StoredCiphertexts, a_flipped_byte_in_any_ciphertext_is_detected_on_read) 
     }
 }
 
-TEST_F(StoredCiphertexts, a_ciphertext_moved_to_another_field_is_detected_even_with_a_matching_hash) {
+TEST_F(stored_ciphertexts, a_ciphertext_moved_to_another_field_is_detected_even_with_a_matching_hash) {
     std::vector<SqliteFile::CiphertextRow> rows;
     {
         SqliteFile db(home / Replica::database_file);
@@ -124,7 +124,7 @@ TEST_F(StoredCiphertexts, a_ciphertext_moved_to_another_field_is_detected_even_w
 
 // a and b are replicas of one site that know each other; b has written two
 // changes that a has not seen yet.
-class TamperedFiles : public ::testing::Test {
+class tampered_files : public ::testing::Test {
 protected:
     void SetUp() override {
         kim::test::sync_all({&a, &b}, 1);
@@ -183,13 +183,13 @@ protected:
     kim::client::ReplicaStatus status;
 };
 
-TEST_F(TamperedFiles, the_untampered_file_is_accepted) {
+TEST_F(tampered_files, the_untampered_file_is_accepted) {
     const auto report = a.import_changes(good);
     EXPECT_EQ(report.applied, 2u);
     EXPECT_EQ(kim::test::shown(a, case_id, "name"), "Amina");
 }
 
-TEST_F(TamperedFiles, bad_signature) {
+TEST_F(tampered_files, bad_signature) {
     json f = good;
     f["changes"][1]["sig"] = kim::test::flip_base64(f["changes"][1]["sig"].get<std::string>(), 5);
     expect_refused(f, "signature");
@@ -197,7 +197,7 @@ TEST_F(TamperedFiles, bad_signature) {
     EXPECT_THROW(a.read(case_id), kim::NotFoundError);
 }
 
-TEST_F(TamperedFiles, wrong_prev) {
+TEST_F(tampered_files, wrong_prev) {
     json f = good;
     f["changes"][1]["prev"] = kim::test::flip_base64(f["changes"][1]["prev"].get<std::string>(), 3);
     expect_refused(f, "signature");
@@ -206,7 +206,7 @@ TEST_F(TamperedFiles, wrong_prev) {
     expect_refused(f, "hamborn-b:1");
 }
 
-TEST_F(TamperedFiles, altered_ciphertext) {
+TEST_F(tampered_files, altered_ciphertext) {
     json f = good;
     auto& name = op(f, 0, "name");
     name["ct"] = kim::test::flip_base64(name["ct"].get<std::string>(), 40);
@@ -224,7 +224,7 @@ TEST_F(TamperedFiles, altered_ciphertext) {
     expect_refused(f, "ciphertext");
 }
 
-TEST_F(TamperedFiles, altered_clear_values) {
+TEST_F(tampered_files, altered_clear_values) {
     json f = good;
     op(f, 0, "sex")["value"] = "male";  // still a valid category
     expect_refused(f, "signature");
@@ -246,7 +246,7 @@ TEST_F(TamperedFiles, altered_clear_values) {
     expect_refused(f, "robot");
 }
 
-TEST_F(TamperedFiles, change_of_another_site) {
+TEST_F(tampered_files, change_of_another_site) {
     Replica h = kim::test::make_replica(dir / "h", "hochfeld", "hochfeld-a");
     h.create_case({{"name", "elsewhere"}});
     const json foreign = h.export_changes();
@@ -268,7 +268,7 @@ TEST_F(TamperedFiles, change_of_another_site) {
     expect_refused(f, "site");
 }
 
-TEST_F(TamperedFiles, equivocation_and_broken_chain) {
+TEST_F(tampered_files, equivocation_and_broken_chain) {
     // A clone of b (e.g. a restored backup) continues b's chain differently.
     std::optional<Replica> b1;
     b1.emplace(std::move(b));
@@ -300,7 +300,7 @@ TEST_F(TamperedFiles, equivocation_and_broken_chain) {
     EXPECT_EQ(kim::test::shown(a, case_id, "phase"), "planning");
 }
 
-TEST_F(TamperedFiles, equivocation_against_a_held_change) {
+TEST_F(tampered_files, equivocation_against_a_held_change) {
     std::optional<Replica> b1;
     b1.emplace(std::move(b));
     b1.reset();
