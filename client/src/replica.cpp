@@ -181,7 +181,7 @@ nlohmann::json Replica::export_changes() {
     // Changes waiting for a gap travel on too: this replica may be the only
     // path between their origin and the replica that closes the gap.
     impl_->log.for_each_pending([&](const Change& c) { file.changes.push_back(change_to_json(c)); });
-    return change_file_to_json(file);
+    return change_file_to_json(std::move(file));
 }
 
 ImportReport Replica::import_changes(const nlohmann::json& bundle) {
@@ -191,8 +191,8 @@ ImportReport Replica::import_changes(const nlohmann::json& bundle) {
                          "'. Changes never cross sites");
     }
     std::vector<Change> changes;
-    changes.reserve(file.changes.size());
-    for (const auto& j : file.changes) changes.push_back(change_from_json(j));
+    changes.reserve(file.envelopes().size());
+    for (const auto& j : file.envelopes()) changes.push_back(change_from_json(j));
     std::sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
         return std::tie(a.origin, a.seq) < std::tie(b.origin, b.seq);
     });

@@ -12,7 +12,6 @@ namespace kim {
 KdfParams KdfParams::interactive() {
     return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
 }
-KdfParams KdfParams::moderate() { return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE}; }
 KdfParams KdfParams::minimal() { return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN}; }
 
 Bytes new_salt() {
@@ -24,8 +23,10 @@ Bytes new_salt() {
 Key32 derive_passphrase_key(std::string_view passphrase, std::span<const std::uint8_t> salt,
                             const KdfParams& params) {
     if (salt.size() != crypto_pwhash_SALTBYTES) throw InputError("the stored key salt has the wrong size");
-    if (params.opslimit < crypto_pwhash_OPSLIMIT_MIN || params.opslimit > crypto_pwhash_OPSLIMIT_MAX ||
-        params.memlimit < crypto_pwhash_MEMLIMIT_MIN || params.memlimit > (std::uint64_t{1} << 32)) {
+    // Capped at libsodium's "sensitive" profile: stored parameters may come
+    // from a crafted file, and must not make opening it run for hours.
+    if (params.opslimit < crypto_pwhash_OPSLIMIT_MIN || params.opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+        params.memlimit < crypto_pwhash_MEMLIMIT_MIN || params.memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE) {
         throw InputError("the stored key-derivation parameters are outside the allowed range");
     }
     Key32 key;

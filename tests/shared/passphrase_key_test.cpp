@@ -113,9 +113,19 @@ TEST(passphrase_key, seal_and_open_with_derived_key) {
 
 TEST(passphrase_key, profiles_are_ordered) {
     EXPECT_LT(KdfParams::minimal().memlimit, KdfParams::interactive().memlimit);
-    EXPECT_LT(KdfParams::interactive().memlimit, KdfParams::moderate().memlimit);
     EXPECT_EQ(KdfParams::interactive().memlimit, std::uint64_t{crypto_pwhash_MEMLIMIT_INTERACTIVE});
-    EXPECT_EQ(KdfParams::moderate().opslimit, std::uint64_t{crypto_pwhash_OPSLIMIT_MODERATE});
+    EXPECT_EQ(KdfParams::interactive().opslimit, std::uint64_t{crypto_pwhash_OPSLIMIT_INTERACTIVE});
+}
+
+// Stored parameters may come from a crafted key bundle: above libsodium's
+// "sensitive" profile they are refused instead of running for hours.
+TEST(passphrase_key, parameters_above_the_sensitive_profile_are_refused) {
+    const Bytes salt = kim::new_salt();
+    const KdfParams min = KdfParams::minimal();
+    EXPECT_THROW(kim::derive_passphrase_key("pw", salt, {crypto_pwhash_OPSLIMIT_SENSITIVE + 1, min.memlimit}),
+                 kim::InputError);
+    EXPECT_THROW(kim::derive_passphrase_key("pw", salt, {min.opslimit, crypto_pwhash_MEMLIMIT_SENSITIVE + 1}),
+                 kim::InputError);
 }
 
 TEST(passphrase_key, json_round_trip) {

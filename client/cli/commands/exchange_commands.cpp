@@ -3,13 +3,11 @@
 
 #include "../output.hpp"
 #include "commands.hpp"
+#include "kim/client/limits.hpp"
 #include "kim/shared/errors.hpp"
+#include "kim/shared/json_input.hpp"
 
 namespace kim::cli {
-
-namespace {
-constexpr std::size_t max_change_file = std::size_t{1} << 30;
-}
 
 void add_exchange_commands(CLI::App& app, Context& ctx) {
     auto out = std::make_shared<std::string>();
@@ -27,9 +25,7 @@ void add_exchange_commands(CLI::App& app, Context& ctx) {
     imp->add_option("file", *in, "Change file from `kim export-changes`")->required();
     imp->add_flag("--json", ctx.json, "Print JSON");
     imp->callback([&ctx, in] {
-        const std::string text = read_text_file(*in, max_change_file);
-        const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-        if (doc.is_discarded()) throw InputError(*in + " is not valid JSON; was it cut off while copying?");
+        auto doc = parse_untrusted_json(read_text_file(*in, client::max_change_file_bytes), "the change file " + *in);
         auto replica = ctx.open_replica();
         const auto report = replica.import_changes(doc);
         if (ctx.json) {

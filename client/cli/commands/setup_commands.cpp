@@ -4,6 +4,7 @@
 #include "../output.hpp"
 #include "commands.hpp"
 #include "kim/shared/errors.hpp"
+#include "kim/shared/json_input.hpp"
 
 namespace kim::cli {
 
@@ -22,8 +23,7 @@ void add_setup_commands(CLI::App& app, Context& ctx) {
         o.site = init_args->site;
         o.replica = init_args->replica;
         if (!init_args->join.empty()) {
-            o.join_bundle = nlohmann::json::parse(read_text_file(init_args->join, 1 << 20), nullptr, false);
-            if (o.join_bundle->is_discarded()) throw InputError(init_args->join + " is not a key bundle (not JSON)");
+            o.join_bundle = parse_untrusted_json(read_text_file(init_args->join, 1 << 20), "the key bundle " + init_args->join);
             o.bundle_passphrase = obtain_passphrase("KIM_BUNDLE_PASSPHRASE", "Passphrase of the key bundle", false);
         }
         o.passphrase = obtain_passphrase("KIM_PASSPHRASE", "New passphrase for this replica", true);

@@ -9,13 +9,13 @@ namespace kim::client {
 
 using nlohmann::json;
 
-json change_file_to_json(const ChangeFile& file) {
+json change_file_to_json(ChangeFile&& file) {
     json intros = json::array();
     for (const auto& p : file.introductions) {
         intros.push_back({{"replica", p.replica}, {"public_key", base64_encode(p.public_key)}, {"mac", base64_encode(p.intro_mac)}});
     }
     return {{"format", change_file_format}, {"version", change_file_version}, {"site", file.site},
-            {"exported_by", file.exported_by}, {"introductions", std::move(intros)}, {"changes", file.changes}};
+            {"exported_by", file.exported_by}, {"introductions", std::move(intros)}, {"changes", std::move(file.changes)}};
 }
 
 ChangeFile change_file_from_json(const json& j) {
@@ -30,8 +30,8 @@ ChangeFile change_file_from_json(const json& j) {
         }
     }
     if (j.value("version", json()) != change_file_version) {
-        throw InputError("this change file has version " + j.value("version", json()).dump() +
-                         "; this kim reads version 1. Update kim on this machine");
+        throw InputError("this change file has another format version than the one this kim reads (1); "
+                         "update kim on this machine");
     }
     ChangeFile file;
     if (!j.contains("site") || !j["site"].is_string() || !is_valid_name(j["site"].get<std::string>())) throw bad("'site' is missing");
@@ -53,7 +53,7 @@ ChangeFile change_file_from_json(const json& j) {
         file.introductions.push_back(p);
     }
     if (!j.contains("changes") || !j["changes"].is_array()) throw bad("'changes' must be a list");
-    file.changes.assign(j["changes"].begin(), j["changes"].end());
+    file.changes_in_document = &j["changes"];
     return file;
 }
 

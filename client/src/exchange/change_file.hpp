@@ -13,18 +13,22 @@ namespace kim::client {
 
 inline constexpr const char* change_file_format = "kimsync-changes";
 inline constexpr int change_file_version = 1;
-// A file bigger than this is refused before parsing (about 2 GB of memory).
-inline constexpr std::size_t max_change_file_bytes = std::size_t{1} << 30;
 
 struct ChangeFile {
     std::string site;
     std::string exported_by;
     std::vector<Peer> introductions;
-    std::vector<nlohmann::json> changes;  // envelopes, parsed and verified one by one on import
+    // The envelopes: on export owned here; on import a view into the parsed
+    // document (no copy of a file that may be large), parsed one by one.
+    nlohmann::json changes = nlohmann::json::array();
+    const nlohmann::json* changes_in_document = nullptr;
+
+    const nlohmann::json& envelopes() const { return changes_in_document ? *changes_in_document : changes; }
 };
 
-nlohmann::json change_file_to_json(const ChangeFile& file);
-// Checks the outer structure; throws InputError naming what is wrong.
+nlohmann::json change_file_to_json(ChangeFile&& file);
+// Checks the outer structure; throws InputError naming what is wrong. The
+// result refers into `j`, which must outlive it.
 ChangeFile change_file_from_json(const nlohmann::json& j);
 
 }  // namespace kim::client

@@ -8,6 +8,16 @@
 
 namespace kim::client {
 
+namespace {
+
+std::string reused_id_advice(const std::string& origin) {
+    return "This happens when the folder of replica '" + origin +
+           "' was copied or restored from a backup and used again: stop using that copy and set it up anew with "
+           "`kim init --replica NEW-ID`";
+}
+
+}  // namespace
+
 bool Importer::introduce(const Peer& peer) {
     if (!introduction_valid(site_key_, site_, peer.replica, peer.public_key, peer.intro_mac)) {
         throw IntegrityError("the introduction of replica '" + peer.replica +
@@ -16,7 +26,8 @@ bool Importer::introduce(const Peer& peer) {
     if (auto known = log_.peer(peer.replica)) {
         if (known->public_key != peer.public_key) {
             throw IntegrityError("replica '" + peer.replica +
-                                 "' is already known here with another public key; refusing the file");
+                                 "' is already known here with another public key: two devices use the same replica id. "
+                                 "Give one of them a new id with `kim init --replica NEW-ID`; the file was refused");
         }
         return false;
     }
@@ -41,48 +52,78 @@ void Importer::verify(const Change& c) {
     if (!ciphertexts_match_hashes(c)) {
         throw IntegrityError("change " + id + " carries a ciphertext that does not match its signed hash: it was altered");
     }
+    const std::uint64_t limit = clock_.now_millis() + max_clock_skew_millis;
+    if (hlc_millis(c.hlc) > limit) {
+        const std::uint64_t minutes = (hlc_millis(c.hlc) - clock_.now_millis()) / 60'000;
+        throw IntegrityError("change " + id + " is dated " + std::to_string(minutes) +
+                             " minutes ahead of this computer's clock (at most " +
+                             std::to_string(max_clock_skew_millis / 60'000) + " are allowed): the clock of replica '" +
+                             c.origin + "' or of this computer is wrong. Correct it and export the changes again");
+    }
 }
 
 void Importer::ingest(const Change& c, ImportReport& report) {
     ++report.received;
     const Hash32 hash = change_hash(c);
     const std::string id = c.id();
-    auto stored = log_.hash_of(c.origin, c.seq);
-    if (!stored) stored = log_.pending_hash(c.origin, c.seq);
-    if (stored && *stored == hash && ciphertexts_match_hashes(c)) {
-        // The same canonical bytes were verified when first received: no
-        // second signature check, so re-importing a full file stays cheap.
+    if (const auto held = log_.held(c.origin, c.seq)) {
+        if (held->hash == hash && held->sig == c.sig && ciphertexts_match_hashes(c)) {
+            // The same signed bytes were verified when first received: no
+            // second signature check, so re-importing a full file stays cheap.
+            restore_ciphertexts(c, hash, *held);
+            ++report.duplicates;
+            return;
+        }
+        verify(c);  // a forgery is reported as such, not as equivocation
+        if (held->hash != hash) {
+            throw IntegrityError("change " + id + " differs from the change " + id + " already held here: replica '" +
+                                 c.origin + "' signed two different changes with one id. " + reused_id_advice(c.origin));
+        }
+        restore_ciphertexts(c, hash, *held);
         ++report.duplicates;
         return;
     }
     verify(c);
-    if (stored) {
-        if (*stored != hash) {
-            throw IntegrityError("change " + id + " differs from the change " + id +
-                                 " already held here (equivocation): replica '" + c.origin + "' signed two different changes with one id");
-        }
-        ++report.duplicates;
-        return;
-    }
     if (c.seq == 1) {
         if (c.prev != zero_hash) throw IntegrityError("change " + id + " is the first of its replica but names a predecessor (broken chain)");
     } else if (auto before = log_.hash_of(c.origin, c.seq - 1)) {
         if (*before != c.prev) {
             throw IntegrityError("change " + id + " does not follow " + change_id(c.origin, c.seq - 1) +
-                                 " held here (broken chain): its 'prev' hash differs");
+                                 " held here (broken chain): its 'prev' hash differs. " + reused_id_advice(c.origin));
         }
     } else {
         if (merge_.erased_here(c)) {
             // Held for a record erased here: without its ciphertexts, as if applied.
-            Change held = c;
-            for (auto& op : held.ops) op.ct.reset();
-            log_.add_pending(held, hash);
+            Change stripped = c;
+            for (auto& op : stripped.ops) op.ct.reset();
+            log_.add_pending(stripped, hash);
         } else {
             log_.add_pending(c, hash);
         }
         return;
     }
     apply_and_drain(c, hash, report);
+}
+
+void Importer::restore_ciphertexts(const Change& c, const Hash32& hash, const HeldChange& held) {
+    // A copy of the change without some `ct` may have come first (its
+    // signature covers only `ct_hash`); an intact copy completes it, unless
+    // the record was erased meanwhile.
+    bool carries = false;
+    for (const auto& op : c.ops) carries |= op.ct.has_value();
+    if (!carries || merge_.erased_here(c)) return;
+    if (!held.waiting) {
+        for (const auto& op : c.ops) {
+            if (op.ct && !log_.ciphertext(c.origin, c.seq, op.field)) log_.add_ciphertext(c.origin, c.seq, op.field, *op.ct);
+        }
+        return;
+    }
+    auto waiting = log_.take_pending(c.origin, c.seq);
+    if (!waiting) return;
+    for (auto& op : waiting->ops) {
+        if (const FieldOp* incoming = c.op(op.field); incoming && incoming->ct && !op.ct) op.ct = incoming->ct;
+    }
+    log_.add_pending(*waiting, hash);
 }
 
 void Importer::apply_and_drain(Change c, Hash32 hash, ImportReport& report) {
@@ -95,8 +136,11 @@ void Importer::apply_and_drain(Change c, Hash32 hash, ImportReport& report) {
         if (!next) return;
         if (next->prev != hash) {
             // Both are signed by the origin: it forked its own chain. Keep the
-            // change that connects and report the other.
-            report.notes.push_back("dropped change " + next->id() + ": it does not follow " + c.id() + " (forked chain)");
+            // chain that connects here and drop the waiting tail of the fork.
+            const auto dropped = log_.drop_pending_from(c.origin, c.seq + 2) + 1;
+            report.notes.push_back("dropped " + std::to_string(dropped) + " waiting change(s) of replica '" + c.origin +
+                                   "' from " + next->id() + " on: they do not follow " + c.id() + " (forked chain). " +
+                                   reused_id_advice(c.origin));
             return;
         }
         hash = change_hash(*next);

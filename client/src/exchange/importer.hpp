@@ -28,6 +28,7 @@ public:
 private:
     void verify(const Change& c);
     void apply_and_drain(Change c, Hash32 hash, ImportReport& report);
+    void restore_ciphertexts(const Change& c, const Hash32& hash, const HeldChange& held);
 
     ChangeLog& log_;
     MergeEngine& merge_;

@@ -84,26 +84,30 @@ nlohmann::json seal_site_key_bundle(const Key32& site_key, std::string_view site
 }
 
 Key32 open_site_key_bundle(const nlohmann::json& bundle, std::string_view expected_site, std::string_view passphrase) {
-    if (!bundle.is_object() || bundle.value("format", "") != bundle_format) {
-        throw InputError("this file is not a kimsync site key bundle (made by `kim key export`)");
-    }
-    if (bundle.value("version", 0) != 1) throw InputError("this site key bundle has an unknown version; update kim");
-    const std::string site = bundle.value("site", "");
-    if (site != expected_site) {
-        throw InputError("the key bundle is for site '" + site + "', not '" + std::string(expected_site) + "'");
-    }
-    const PassphraseSealed sealed = passphrase_sealed_from_json(bundle.at("sealed"));
-    Bytes raw;
     try {
-        raw = open_with_passphrase(passphrase, sealed, purpose("site-key-bundle", site));
-    } catch (const AuthError&) {
-        throw AuthError("wrong passphrase for the key bundle: check KIM_BUNDLE_PASSPHRASE or type it again");
+        if (!bundle.is_object() || bundle.value("format", "") != bundle_format) {
+            throw InputError("this file is not a kimsync site key bundle (made by `kim key export`)");
+        }
+        if (bundle.value("version", 0) != 1) throw InputError("this site key bundle has an unknown version; update kim");
+        const std::string site = bundle.value("site", "");
+        if (site != expected_site) {
+            throw InputError("the key bundle is for site '" + site + "', not '" + std::string(expected_site) + "'");
+        }
+        const PassphraseSealed sealed = passphrase_sealed_from_json(bundle.at("sealed"));
+        Bytes raw;
+        try {
+            raw = open_with_passphrase(passphrase, sealed, purpose("site-key-bundle", site));
+        } catch (const AuthError&) {
+            throw AuthError("wrong passphrase for the key bundle: check KIM_BUNDLE_PASSPHRASE or type it again");
+        }
+        Key32 key;
+        if (raw.size() != key.size()) throw IntegrityError("the key bundle holds a key of the wrong size");
+        std::copy(raw.begin(), raw.end(), key.data());
+        secure_wipe(raw.data(), raw.size());
+        return key;
+    } catch (const nlohmann::json::exception&) {
+        throw InputError("the key bundle is damaged or not a kimsync site key bundle; export it again with `kim key export`");
     }
-    Key32 key;
-    if (raw.size() != key.size()) throw IntegrityError("the key bundle holds a key of the wrong size");
-    std::copy(raw.begin(), raw.end(), key.data());
-    secure_wipe(raw.data(), raw.size());
-    return key;
 }
 
 }  // namespace kim::client

@@ -32,6 +32,17 @@ std::optional<Hash32> ChangeLog::hash_of(std::string_view origin, std::uint64_t 
     return to_hash(st.blob(0));
 }
 
+std::optional<HeldChange> ChangeLog::held(std::string_view origin, std::uint64_t seq) {
+    for (const bool waiting : {false, true}) {
+        sqlite::Statement st(db_, waiting ? "SELECT hash, body FROM pending WHERE origin = ? AND seq = ?"
+                                          : "SELECT hash, body FROM changes WHERE origin = ? AND seq = ?");
+        st.bind(1, origin).bind(2, static_cast<std::int64_t>(seq));
+        if (!st.step()) continue;
+        return HeldChange{to_hash(st.blob(0)), parse_stored(st.text(1)).sig, waiting};
+    }
+    return std::nullopt;
+}
+
 ChainTip ChangeLog::tip(std::string_view origin) {
     sqlite::Statement st(db_, "SELECT seq, hash FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1");
     st.bind(1, origin);
@@ -84,6 +95,11 @@ std::optional<Bytes> ChangeLog::ciphertext(std::string_view origin, std::uint64_
     return st.blob(0);
 }
 
+void ChangeLog::add_ciphertext(std::string_view origin, std::uint64_t seq, std::string_view field, const Bytes& ct) {
+    sqlite::Statement st(db_, "INSERT OR IGNORE INTO ciphertexts(origin, seq, field, ct) VALUES(?, ?, ?, ?)");
+    st.bind(1, origin).bind(2, static_cast<std::int64_t>(seq)).bind(3, field).bind(4, ct).run();
+}
+
 void ChangeLog::for_each(const std::function<void(const Change&)>& fn) {
     sqlite::Statement st(db_, "SELECT origin, seq FROM changes ORDER BY origin, seq");
     while (st.step()) {
@@ -111,13 +127,6 @@ void ChangeLog::purge_record(std::string_view record) {
     st.bind(1, record).run();
 }
 
-std::optional<Hash32> ChangeLog::pending_hash(std::string_view origin, std::uint64_t seq) {
-    sqlite::Statement st(db_, "SELECT hash FROM pending WHERE origin = ? AND seq = ?");
-    st.bind(1, origin).bind(2, static_cast<std::int64_t>(seq));
-    if (!st.step()) return std::nullopt;
-    return to_hash(st.blob(0));
-}
-
 void ChangeLog::add_pending(const Change& c, const Hash32& hash) {
     sqlite::Statement st(db_, "INSERT INTO pending(origin, seq, hash, body) VALUES(?, ?, ?, ?)");
     st.bind(1, c.origin)
@@ -125,6 +134,12 @@ void ChangeLog::add_pending(const Change& c, const Hash32& hash) {
         .bind(3, hash)
         .bind(4, change_to_json(c, /*with_ct=*/true).dump())
         .run();
+}
+
+std::uint64_t ChangeLog::drop_pending_from(std::string_view origin, std::uint64_t seq) {
+    sqlite::Statement st(db_, "DELETE FROM pending WHERE origin = ? AND seq >= ?");
+    st.bind(1, origin).bind(2, static_cast<std::int64_t>(seq)).run();
+    return static_cast<std::uint64_t>(db_.changes());
 }
 
 std::optional<Change> ChangeLog::take_pending(std::string_view origin, std::uint64_t seq) {

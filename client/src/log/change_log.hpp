@@ -18,6 +18,13 @@ struct ChainTip {
     Hash32 hash{};  // zero_hash when seq == 0
 };
 
+// What is held here under one change id, in the log or waiting for a gap.
+struct HeldChange {
+    Hash32 hash{};
+    crypto::Signature sig{};
+    bool waiting = false;
+};
+
 struct Peer {
     std::string replica;
     crypto::PublicKey public_key{};
@@ -29,12 +36,15 @@ public:
     explicit ChangeLog(sqlite::Database& db) : db_(db) {}
 
     std::optional<Hash32> hash_of(std::string_view origin, std::uint64_t seq);
+    std::optional<HeldChange> held(std::string_view origin, std::uint64_t seq);
     ChainTip tip(std::string_view origin);
     // Stores the envelope and its ciphertexts (call inside a transaction).
     void append(const Change& c, const Hash32& hash);
     // Loads a change; ciphertexts that were purged are absent from its ops.
     std::optional<Change> load(std::string_view origin, std::uint64_t seq);
     std::optional<Bytes> ciphertext(std::string_view origin, std::uint64_t seq, std::string_view field);
+    // Stores a ciphertext that arrived after its change (a copy without `ct` came first).
+    void add_ciphertext(std::string_view origin, std::uint64_t seq, std::string_view field, const Bytes& ct);
     void for_each(const std::function<void(const Change&)>& fn);
     std::uint64_t count();
     std::uint64_t count_of(std::string_view origin);
@@ -42,8 +52,9 @@ public:
     // Deletes every ciphertext of the given record's changes.
     void purge_record(std::string_view record);
 
-    std::optional<Hash32> pending_hash(std::string_view origin, std::uint64_t seq);
     void add_pending(const Change& c, const Hash32& hash);
+    // Deletes the waiting changes of `origin` from `seq` on; returns how many.
+    std::uint64_t drop_pending_from(std::string_view origin, std::uint64_t seq);
     std::optional<Change> take_pending(std::string_view origin, std::uint64_t seq);
     void for_each_pending(const std::function<void(const Change&)>& fn);
     std::uint64_t pending_count();

@@ -58,8 +58,10 @@ HeadValue RecordReader::decode(std::string_view record, const RecordRow& row, co
     bool present = false;
     const Bytes ct = checked_ciphertext(log_, head, record, spec.name, present);
     if (!present) {
+        // Erased records are never decoded, so a missing ciphertext here means
+        // the change arrived in a copy without it.
         out.readable = false;
-        out.unreadable_reason = "ciphertext not held here (purged by erasure)";
+        out.unreadable_reason = "ciphertext not received yet: import a complete change file from replica " + head.origin;
         return out;
     }
     const std::string case_id = row.kind == "case" ? std::string(record) : row.case_id;

@@ -16,6 +16,11 @@ constexpr std::uint64_t hlc_max_millis = (std::uint64_t{1} << 48) - 1;
 
 std::uint64_t system_millis();
 
+// How far ahead of the receiver's clock a change may be dated (DESIGN.md
+// "Clocks"): beyond it, the writer's clock is wrong and the change is refused,
+// so that one bad clock cannot drag every replica's clock along.
+inline constexpr std::uint64_t max_clock_skew_millis = 10 * 60 * 1000;
+
 // Not thread-safe: one clock per replica, used under the replica's write lock.
 class HybridClock {
 public:
@@ -28,6 +33,7 @@ public:
     // Takes note of a timestamp received from another replica.
     void observe(std::uint64_t remote);
     std::uint64_t last() const { return last_; }
+    std::uint64_t now_millis() const { return now_(); }
 
 private:
     std::uint64_t last_;

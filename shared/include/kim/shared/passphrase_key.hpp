@@ -20,8 +20,6 @@ struct KdfParams {
     // libsodium's "interactive" profile (64 MiB, 2 passes): about 0.1 s here,
     // paid on every `kim` command that opens the replica.
     static KdfParams interactive();
-    // libsodium's "moderate" profile (256 MiB, 3 passes).
-    static KdfParams moderate();
     // The smallest parameters libsodium accepts. For tests that create
     // hundreds of replicas; never offered by the command line.
     static KdfParams minimal();
