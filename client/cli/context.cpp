@@ -14,6 +14,11 @@ namespace kim::cli {
 
 namespace fs = std::filesystem;
 
+std::string& last_passphrase_source() {
+    static std::string source;
+    return source;
+}
+
 fs::path Context::home() const {
     if (!home_option.empty()) return home_option;
     if (const char* env = std::getenv("KIM_HOME"); env && *env) return env;
@@ -65,7 +70,11 @@ std::string prompt_once(int fd, const std::string& prompt) {
 }  // namespace
 
 std::string obtain_passphrase(const char* env_var, const std::string& prompt, bool confirm) {
-    if (const char* env = std::getenv(env_var); env && *env) return env;
+    if (const char* env = std::getenv(env_var); env && *env) {
+        last_passphrase_source() = std::string("it was taken from ") + env_var;
+        return env;
+    }
+    last_passphrase_source() = "type it again";
     const int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY);
     if (fd < 0) {
         throw InputError(std::string("no passphrase: set ") + env_var + " or run kim in a terminal to type it");
@@ -75,6 +84,8 @@ std::string obtain_passphrase(const char* env_var, const std::string& prompt, bo
         ~Closer() { ::close(fd); }
     } closer{fd};
     std::string first = prompt_once(fd, prompt);
+    if (first.empty()) throw InputError("no passphrase given; nothing was done");
+    if (confirm && first.size() < 8) throw InputError("the passphrase must have at least 8 characters; nothing was created");
     if (confirm) {
         if (prompt_once(fd, "Repeat it") != first) throw InputError("the two passphrases differ; nothing was created");
     }

@@ -22,5 +22,7 @@ struct Context {
 // Reads a passphrase from `env_var`, else from the terminal without echo.
 // With `confirm`, a typed passphrase is asked twice (for new secrets).
 std::string obtain_passphrase(const char* env_var, const std::string& prompt, bool confirm);
+// Where the last passphrase came from, for the hint after a wrong one.
+std::string& last_passphrase_source();
 
 }  // namespace kim::cli

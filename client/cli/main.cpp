@@ -1,4 +1,7 @@
 // `kim`: the case managers' tool for their site's encrypted replica.
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <iostream>
 
 #include "commands/commands.hpp"
@@ -47,13 +50,19 @@ int main(int argc, char** argv) {
                  "kim"};
     kim::cli::Context ctx;
     app.add_option("--home", ctx.home_option, "Replica folder (default: $KIM_HOME, else ~/.kim)");
+    app.set_version_flag("--version", std::string("kim (kimsync) ") + KIM_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
     kim::cli::add_setup_commands(app, ctx);
     kim::cli::add_record_commands(app, ctx);
     kim::cli::add_merge_commands(app, ctx);
     kim::cli::add_exchange_commands(app, ctx);
+    kim::cli::add_catalogue_commands(app, ctx);
 
+    // A core dump would write decrypted case data and keys to disk.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    const rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
     try {
         kim::crypto::init();
         app.parse(argc, argv);
@@ -69,7 +78,8 @@ int main(int argc, char** argv) {
         std::cerr << "kim: " << e.what() << "\n";
         return not_found;
     } catch (const kim::AuthError& e) {
-        std::cerr << "kim: " << e.what() << "\n";
+        const std::string& source = kim::cli::last_passphrase_source();
+        std::cerr << "kim: " << e.what() << (source.empty() ? "" : " (" + source + ")") << "\n";
         return wrong_secret;
     } catch (const kim::IntegrityError& e) {
         std::cerr << "kim: " << e.what() << "\n";
@@ -81,7 +91,8 @@ int main(int argc, char** argv) {
         std::cerr << "kim: " << e.what() << "\n";
         return failure;
     } catch (const std::filesystem::filesystem_error& e) {
-        std::cerr << "kim: file system error: " << e.what() << "\n";
+        std::cerr << "kim: cannot use " << e.path1().string() << ": " << e.code().message()
+                  << "; check the path and its permissions\n";
         return failure;
     } catch (const nlohmann::json::exception& e) {
         std::cerr << "kim: a file or value is not in the expected JSON form: " << e.what() << "\n";

@@ -1,10 +1,12 @@
 // Rendering of views for the terminal and for --json.
 #include "output.hpp"
 
+#include <ctime>
 #include <iomanip>
 
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
+#include "kim/shared/hlc.hpp"
 
 namespace kim::cli {
 
@@ -40,7 +42,9 @@ json to_json(const client::RecordView& r) {
 json to_json(const client::Conflict& c) {
     json heads = json::array();
     for (const auto& h : c.heads) heads.push_back(to_json(h));
-    return {{"record", c.record}, {"kind", c.kind}, {"field", c.field}, {"heads", heads}};
+    json j = {{"record", c.record}, {"kind", c.kind}, {"field", c.field}, {"heads", heads}};
+    if (!c.case_id.empty()) j["case"] = c.case_id;
+    return j;
 }
 
 json to_json(const client::ImportReport& r) {
@@ -55,12 +59,42 @@ json to_json(const client::ReplicaStatus& s) {
             {"own_changes", s.own_changes},
             {"all_changes", s.all_changes},
             {"waiting_changes", s.waiting_changes},
-            {"open_cases", s.records},
+            {"cases", s.cases},
+            {"open_cases", s.open_cases},
             {"conflicts", s.conflicts},
             {"known_replicas", s.peers}};
 }
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }
+
+std::string printable(const std::string& text, const std::string& continuation) {
+    // Values come from other replicas too: control characters (terminal
+    // escape sequences) are shown as \xNN instead of being sent to the terminal.
+    std::string out;
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '\n') {
+            out += "\n" + continuation;
+        } else if (c < 0x20 || c == 0x7f) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        } else {
+            out.push_back(ch);
+        }
+    }
+    return out;
+}
+
+std::string format_hlc(std::uint64_t hlc) {
+    const std::time_t seconds = static_cast<std::time_t>(hlc_millis(hlc) / 1000);
+    std::tm local{};
+    localtime_r(&seconds, &local);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &local);
+    return buf;
+}
 
 namespace {
 
@@ -69,8 +103,8 @@ std::string label_of(const std::string& kind, const std::string& field) {
     return spec ? spec->label : field;
 }
 
-std::string shown_text(const client::HeadValue& h) {
-    return h.readable ? h.value : "(" + h.unreadable_reason + ")";
+std::string shown_text(const client::HeadValue& h, const std::string& continuation = "") {
+    return h.readable ? printable(h.value, continuation) : "(" + h.unreadable_reason + ")";
 }
 
 }  // namespace
@@ -86,10 +120,14 @@ void print_record(std::ostream& out, const client::RecordView& r, const std::str
     std::size_t width = 0;
     for (const auto& f : r.fields) width = std::max(width, f.name.size());
     for (const auto& f : r.fields) {
-        out << indent << "  " << std::left << std::setw(static_cast<int>(width)) << f.name << "  " << shown_text(f.shown);
+        const std::string continuation = indent + std::string(width + 4, ' ');
+        out << indent << "  " << std::left << std::setw(static_cast<int>(width)) << f.name << "  "
+            << shown_text(f.shown, continuation);
         if (!f.conflicting.empty()) {
             out << "   [CONFLICT, also:";
-            for (const auto& h : f.conflicting) out << " \"" << shown_text(h) << "\" (" << h.change << ")";
+            for (const auto& h : f.conflicting) {
+                out << " \"" << shown_text(h, continuation) << "\" (" << h.change << ", " << format_hlc(h.hlc) << ")";
+            }
             out << "]";
         }
         out << "\n";
@@ -97,18 +135,24 @@ void print_record(std::ostream& out, const client::RecordView& r, const std::str
 }
 
 void print_conflict(std::ostream& out, const client::Conflict& c) {
-    out << c.kind << " " << c.record << "  field " << c.field << " (" << label_of(c.kind, c.field) << ")\n";
+    out << c.kind << " " << c.record;
+    if (!c.case_id.empty()) out << " (of case " << c.case_id << ")";
+    out << "  field " << c.field << " (" << label_of(c.kind, c.field) << ")\n";
     for (std::size_t i = 0; i < c.heads.size(); ++i) {
-        out << "  " << (i == 0 ? "shown " : "other ") << "\"" << shown_text(c.heads[i]) << "\"  from " << c.heads[i].change << "\n";
+        out << "  " << (i == 0 ? "shown " : "other ") << "\"" << shown_text(c.heads[i], "         ") << "\"  written "
+            << format_hlc(c.heads[i].hlc) << " by " << c.heads[i].change << "\n";
     }
 }
 
 std::vector<std::pair<std::string, std::string>> parse_assignments(const std::vector<std::string>& args) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& a : args) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
         const auto eq = a.find('=');
         if (eq == std::string::npos || eq == 0) {
-            throw InputError("'" + a + "' is not of the form field=value (e.g. phase=planning)");
+            // The argument is not repeated: it may be a name typed without its field.
+            throw InputError("argument " + std::to_string(i + 1) +
+                             " after the command is not of the form field=value (e.g. phase=planning or \"name=Amira Haddad\")");
         }
         out.emplace_back(a.substr(0, eq), a.substr(eq + 1));
     }

@@ -21,6 +21,10 @@ nlohmann::json to_json(const client::ReplicaStatus& s);
 void print_record(std::ostream& out, const client::RecordView& r, const std::string& indent = "");
 void print_conflict(std::ostream& out, const client::Conflict& c);
 std::string short_id(const std::string& id);
+// Control characters escaped; each new line starts with `continuation`.
+std::string printable(const std::string& text, const std::string& continuation = "");
+// The wall-clock part of a hybrid logical clock, local time "YYYY-MM-DD HH:MM".
+std::string format_hlc(std::uint64_t hlc);
 
 // field=value arguments as typed on the command line.
 std::vector<std::pair<std::string, std::string>> parse_assignments(const std::vector<std::string>& args);

@@ -56,6 +56,12 @@ void Replica::create(const CreateOptions& o) {
     }
     KeyRing keys;
     if (o.join_bundle) {
+        for (const auto& used : known_replicas_of_bundle(*o.join_bundle)) {
+            if (used == o.replica) {
+                throw InputError("replica id '" + o.replica + "' is already used in site '" + o.site +
+                                 "'; every device needs its own id, e.g. " + o.site + "-c");
+            }
+        }
         keys.site_key = open_site_key_bundle(*o.join_bundle, o.site, o.bundle_passphrase);
     } else {
         keys.site_key = crypto::random_key();
@@ -100,7 +106,7 @@ ReplicaInfo Replica::info(const fs::path& home) {
     return {meta::require(*db, meta::site), meta::require(*db, meta::replica), meta::require(*db, meta::public_key)};
 }
 
-Replica Replica::open(const fs::path& home, std::string_view passphrase) {
+Replica Replica::open(const fs::path& home, std::string_view passphrase, std::function<std::uint64_t()> wall_clock) {
     crypto::init();
     auto db = open_existing_database(home);
     if (meta::get(*db, meta::format) != std::string(meta::format_value)) {
@@ -118,8 +124,13 @@ Replica Replica::open(const fs::path& home, std::string_view passphrase) {
     KeyRing keys = open_key_ring(sealed, replica, passphrase);
     migrate(*db);
     configure(*db);
-    const std::uint64_t last_hlc = std::stoull(meta::get(*db, meta::last_hlc).value_or("0"));
-    return Replica(std::make_unique<Impl>(home, std::move(db), std::move(keys), site, replica, last_hlc));
+    std::uint64_t last_hlc = 0;
+    try {
+        last_hlc = std::stoull(meta::get(*db, meta::last_hlc).value_or("0"));
+    } catch (const std::exception&) {
+        throw IntegrityError("the replica's clock entry is damaged; restore the replica from a backup");
+    }
+    return Replica(std::make_unique<Impl>(home, std::move(db), std::move(keys), site, replica, last_hlc, std::move(wall_clock)));
 }
 
 Replica::Replica(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -138,9 +149,13 @@ ReplicaStatus Replica::status() {
     s.own_changes = impl_->log.count_of(impl_->replica);
     s.all_changes = impl_->log.count();
     s.waiting_changes = impl_->log.pending_count();
-    sqlite::Statement records(*impl_->db, "SELECT COUNT(*) FROM records WHERE kind = 'case' AND erased = 0");
-    records.step();
-    s.records = static_cast<std::uint64_t>(records.integer(0));
+    sqlite::Statement cases(*impl_->db,
+                            "SELECT COUNT(*), COALESCE(SUM(NOT EXISTS (SELECT 1 FROM field_ops f WHERE f.record = r.record "
+                            "AND f.field = 'phase' AND f.is_head = 1 AND f.value = '\"closed\"')), 0) "
+                            "FROM records r WHERE r.kind = 'case' AND r.erased = 0");
+    cases.step();
+    s.cases = static_cast<std::uint64_t>(cases.integer(0));
+    s.open_cases = static_cast<std::uint64_t>(cases.integer(1));
     s.conflicts = conflicts().size();
     for (const auto& p : impl_->log.peers()) s.peers.push_back(p.replica);
     return s;
@@ -211,7 +226,9 @@ ImportReport Replica::import_changes(const nlohmann::json& bundle) {
 
 nlohmann::json Replica::export_site_key(std::string_view bundle_passphrase, const KdfParams& kdf) {
     if (bundle_passphrase.size() < 8) throw InputError("the key bundle's passphrase must have at least 8 characters");
-    return seal_site_key_bundle(impl_->keys.site_key, impl_->site, bundle_passphrase, kdf);
+    std::vector<std::string> known;
+    for (const auto& p : impl_->log.peers()) known.push_back(p.replica);
+    return seal_site_key_bundle(impl_->keys.site_key, impl_->site, bundle_passphrase, kdf, known);
 }
 
 }  // namespace kim::client

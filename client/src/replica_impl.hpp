@@ -18,14 +18,14 @@ namespace kim::client {
 
 struct Replica::Impl {
     Impl(std::filesystem::path home_dir, std::unique_ptr<sqlite::Database> database, KeyRing key_ring, std::string site_name,
-         std::string replica_name, std::uint64_t last_hlc)
+         std::string replica_name, std::uint64_t last_hlc, HybridClock::MillisSource wall_clock)
         : home(std::move(home_dir)),
           db(std::move(database)),
           keys(std::move(key_ring)),
           site(std::move(site_name)),
           replica(std::move(replica_name)),
           catalogue(Catalogue::builtin()),
-          clock(last_hlc),
+          clock(last_hlc, std::move(wall_clock)),
           log(*db),
           merge(*db, log),
           reader(log, merge, keys.site_key, catalogue),

@@ -1,21 +1,31 @@
 // The read commands of a replica: records, lists and conflicts.
+#include <cctype>
+
 #include "replica_impl.hpp"
 #include "kim/shared/errors.hpp"
 
 namespace kim::client {
 
-std::string Replica::resolve_id(std::string_view text) {
+std::string Replica::resolve_id(std::string_view typed) {
+    std::string lowered(typed);
+    for (auto& ch : lowered) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string_view text = lowered;
     const bool hexish = !text.empty() && text.find_first_not_of("0123456789abcdef-") == std::string_view::npos;
     if (!hexish) throw InputError("'" + std::string(text) + "' is not a record id (ids look like 3f2a9c1e-...)");
     if (text.size() < 4) throw InputError("give at least 4 characters of the record id");
-    sqlite::Statement st(*impl_->db, "SELECT record FROM records WHERE record >= ? AND record < ? ORDER BY record LIMIT 2");
+    sqlite::Statement st(*impl_->db, "SELECT record FROM records WHERE record >= ? AND record < ? ORDER BY record LIMIT 6");
     std::string upper(text);
     upper.push_back('\x7f');
     st.bind(1, text).bind(2, upper);
     std::vector<std::string> found;
     while (st.step()) found.push_back(st.text(0));
     if (found.empty()) throw NotFoundError("no record " + std::string(text) + " in this replica; `kim case list` shows the cases");
-    if (found.size() > 1) throw InputError("'" + std::string(text) + "' matches several records; give more characters of the id");
+    if (found.size() > 1) {
+        std::string list;
+        for (std::size_t i = 0; i < found.size() && i < 5; ++i) list += "\n  " + found[i];
+        throw InputError("'" + std::string(text) + "' matches several records; give more characters of the id:" + list +
+                         (found.size() > 5 ? "\n  ..." : ""));
+    }
     return found.front();
 }
 
@@ -24,7 +34,10 @@ RecordView Replica::read(std::string_view record) { return impl_->reader.read(re
 std::vector<RecordView> Replica::list(std::string_view kind) {
     std::vector<std::string> ids;
     {
-        sqlite::Statement st(*impl_->db, "SELECT record FROM records WHERE kind = ? AND erased = 0 ORDER BY record");
+        // Oldest first: the order in which the records were opened.
+        sqlite::Statement st(*impl_->db,
+                             "SELECT r.record FROM records r JOIN changes c ON c.record = r.record "
+                             "WHERE r.kind = ? AND r.erased = 0 GROUP BY r.record ORDER BY MIN(c.hlc), r.record");
         st.bind(1, kind);
         while (st.step()) ids.push_back(st.text(0));
     }
@@ -62,7 +75,7 @@ std::vector<Conflict> Replica::conflicts() {
         const auto row = m.merge.record(record);
         const FieldSpec* spec = m.catalogue.field(row->kind, field);
         if (!spec || field == field_case_key) continue;
-        Conflict c{record, row->kind, field, {}};
+        Conflict c{record, row->kind, field, row->case_id, {}};
         for (const auto& h : m.merge.heads(record, field)) c.heads.push_back(m.reader.decode(record, *row, *spec, h));
         out.push_back(std::move(c));
     }

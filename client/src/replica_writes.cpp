@@ -10,8 +10,9 @@ namespace kim::client {
 
 namespace {
 
-bool is_reserved(std::string_view field) {
-    return field == field_case_link || field == field_case_key || field == field_erased;
+// `case`, `_key` and `_erased`: written by kim itself, never typed.
+bool is_reserved(const FieldSpec& spec) {
+    return spec.type == FieldType::record_ref || spec.type == FieldType::key || spec.type == FieldType::flag;
 }
 
 // Validates what a person typed and turns it into planned ops (no parents yet).
@@ -20,8 +21,8 @@ std::vector<PlannedOp> plan_inputs(const Catalogue& cat, std::string_view kind, 
     std::set<std::string> seen;
     for (const auto& [field, text] : inputs) {
         if (!seen.insert(field).second) throw InputError("field '" + field + "' is given twice");
-        if (is_reserved(field)) throw InputError("field '" + field + "' is managed by kim and cannot be set by hand");
         const FieldSpec& spec = cat.require_field(kind, field);
+        if (is_reserved(spec)) throw InputError("field '" + field + "' is managed by kim and cannot be set by hand");
         PlannedOp op;
         op.field = field;
         if (spec.confidential) {
@@ -59,6 +60,26 @@ std::string plaintext_of(const std::vector<PlannedOp>& ops, std::string_view fie
     return {};
 }
 
+const PlannedOp* find_op(const std::vector<PlannedOp>& ops, std::string_view field) {
+    for (const auto& op : ops) {
+        if (op.field == field) return &op;
+    }
+    return nullptr;
+}
+
+// The coarse age band travels in clear so that coordinators can count; the
+// date of birth stays encrypted. A band given by hand must agree with it.
+void derive_age_band(std::vector<PlannedOp>& ops) {
+    const std::string born = plaintext_of(ops, "birth_date");
+    if (born.empty()) return;
+    const auto band = age_band(born, today());
+    if (!band) throw InputError("case field 'birth_date' lies in the future; check the date");
+    if (const PlannedOp* given = find_op(ops, "age_band"); given && given->value != nlohmann::json(*band)) {
+        throw InputError("age_band does not match birth_date (which gives " + *band + "); leave age_band out and kim derives it");
+    }
+    add_default(ops, "age_band", *band);
+}
+
 }  // namespace
 
 std::string Replica::create_case(const FieldInputs& fields) {
@@ -67,10 +88,7 @@ std::string Replica::create_case(const FieldInputs& fields) {
     const auto day = today();
     add_default(ops, "phase", "intake");
     add_default(ops, "opened_quarter", quarter_of(day));
-    if (const std::string born = plaintext_of(ops, "birth_date"); !born.empty()) {
-        // The coarse band travels in clear so that coordinators can count; the date stays encrypted.
-        if (auto band = age_band(born, day)) add_default(ops, "age_band", *band);
-    }
+    derive_age_band(ops);
     const Key32 case_key = crypto::random_key();
     PlannedOp key_op;
     key_op.field = std::string(field_case_key);
@@ -106,7 +124,11 @@ std::string Replica::add_record(std::string_view kind, std::string_view case_id,
         add_default(ops, "status", "open");
     } else if (kind == "referral") {
         add_default(ops, "outcome", "pending");
-    } else if (kind == "contact" && !has_field(ops, "date")) {
+    } else if (kind == "contact" && !has_field(ops, "text")) {
+        // Contacts cannot be corrected later (append-only), so an empty one is refused.
+        throw InputError("a contact needs its note: add text=\"...\"");
+    }
+    if (kind == "contact" && !has_field(ops, "date")) {
         PlannedOp date;
         date.field = "date";
         const std::string d = iso_date(day);
@@ -152,6 +174,7 @@ void Replica::set_fields(std::string_view record, const FieldInputs& fields) {
     }
     std::vector<PlannedOp> ops = plan_inputs(m.catalogue, e.row.kind, fields);
     if (e.row.kind == "case") {
+        derive_age_band(ops);
         for (const auto& op : ops) {
             if (op.field == "phase" && op.value == nlohmann::json("closed") && m.merge.heads(record, "closed_quarter").empty()) {
                 add_default(ops, "closed_quarter", quarter_of(today()));
@@ -180,7 +203,7 @@ void Replica::resolve(std::string_view record, std::string_view field, std::stri
     const auto heads = m.merge.heads(record, field);
     if (heads.size() < 2) {
         throw StateError("field '" + std::string(field) + "' of record " + std::string(record) +
-                         " has no conflict to resolve; use `kim case set` to change it");
+                         " has no conflict to resolve; change it with `kim case set` (cases) or `kim record set`");
     }
     for (const auto& h : heads) ops.front().parents.push_back(h.change_id);
     if (ops.front().plaintext && !e.case_key) throw StateError("the case key of record " + std::string(record) + " is not here");

@@ -228,8 +228,8 @@ void Catalogue::check_statistical_value(std::string_view kind_name, const FieldS
         return;
     case FieldType::enumeration:
         if (!value.is_string() || std::find(spec.values.begin(), spec.values.end(), value.get_ref<const std::string&>()) == spec.values.end()) {
-            throw InputError(where + ": '" + (value.is_string() ? value.get<std::string>() : value.dump()) +
-                             "' is not allowed; allowed values: " + join(spec.values));
+            // The value itself is not repeated: it may be personal data typed into the wrong field.
+            throw InputError(where + ": the value given is not allowed; allowed values: " + join(spec.values));
         }
         return;
     default:
@@ -242,7 +242,7 @@ void Catalogue::check_confidential_text(std::string_view kind_name, const FieldS
     if (!spec.confidential || spec.type == FieldType::key) throw InputError(where + " is not a confidential text field");
     if (!is_valid_utf8(text)) throw InputError(where + ": the text is not valid UTF-8");
     if (spec.type == FieldType::date && !is_iso_date(text)) {
-        throw InputError(where + " must be a date like 1990-04-17 (YYYY-MM-DD)");
+        throw InputError(where + " must be a real date from 1900 on, written YYYY-MM-DD (e.g. 1990-04-17)");
     }
     if (spec.type == FieldType::text && text.size() > spec.max_bytes) {
         throw InputError(where + " is longer than " + std::to_string(spec.max_bytes) + " bytes");

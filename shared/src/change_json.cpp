@@ -147,6 +147,16 @@ Change change_from_json(const json& j) {
     for (std::size_t i = 1; i < c.ops.size(); ++i) {
         if (!(c.ops[i - 1].field < c.ops[i].field)) bad(where, "'ops' must be sorted by field, each field once");
     }
+    // A change can only supersede what existed before it: never itself, nor a
+    // later change of its own origin (that would hide writes not yet made).
+    for (const auto& op : c.ops) {
+        for (const auto& parent : op.parents) {
+            const auto p = parse_change_id(parent);
+            if (p && p->origin == c.origin && p->seq >= c.seq) {
+                bad(where, "op '" + op.field + "' names " + parent + " as parent, which is not earlier than the change itself");
+            }
+        }
+    }
     c.prev = fixed_b64<32>(j, "prev", where);
     c.sig = fixed_b64<crypto::signature_size>(j, "sig", where);
     return c;

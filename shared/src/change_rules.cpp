@@ -9,6 +9,12 @@ void check_change_against_catalogue(const Catalogue& catalogue, const Change& c)
     const std::string where = "change " + c.id();
     if (!catalogue.kind(c.kind)) throw InputError(where + ": unknown record kind '" + c.kind + "'");
     if (c.hlc > max_hlc) throw InputError(where + ": clock value out of range");
+    // An append-only record (the case journal) is written once, by the change
+    // that creates it with its case link; afterwards it can only be erased.
+    if (catalogue.kind(c.kind)->append_only && !c.op(field_case_link) &&
+        !(c.ops.size() == 1 && c.ops.front().field == field_erased)) {
+        throw InputError(where + ": a " + c.kind + " is append-only and cannot be edited");
+    }
     for (const auto& op : c.ops) {
         const FieldSpec* spec = catalogue.field(c.kind, op.field);
         if (!spec) throw InputError(where + ": unknown field '" + op.field + "' for a " + c.kind);

@@ -426,6 +426,7 @@ TEST_F(cli_site, every_read_command_prints_valid_json) {
     EXPECT_EQ(status["replica"], "hamborn-a");
     EXPECT_EQ(status["own_changes"], 3);
     EXPECT_EQ(status["open_cases"], 1);
+    EXPECT_EQ(status["cases"], 1);
     EXPECT_EQ(status["conflicts"], 0);
     EXPECT_EQ(status["public_key"], trimmed(ok(a_, {"pubkey"})));
     const json pubkey = ok_json(a_, {"pubkey", "--json"});
@@ -479,7 +480,7 @@ TEST_F(cli_site, invalid_input_is_refused_and_changes_nothing) {
     expect_kim_error(kim_at(a_, {"case", "set", case_id_, "lieblingsfarbe=blau"}), 2, "lieblingsfarbe", "unknown field");
     expect_kim_error(kim_at(a_, {"case", "set", case_id_, "need.fliegen=1"}), 2, "need.fliegen", "unknown need");
     // Values outside a statistical list; a new case with one bad value is not created at all.
-    expect_kim_error(kim_at(a_, {"case", "set", case_id_, "phase=beendet"}), 2, "beendet", "phase outside its list");
+    expect_kim_error(kim_at(a_, {"case", "set", case_id_, "phase=beendet"}), 2, "'phase'", "phase outside its list");
     expect_kim_error(kim_at(a_, {"case", "new", "name=Fatma Güneş", "need.wohnen=7"}), 2, "need.wohnen",
                      "new case with a need level outside 0-3");
     // Arguments not of the form field=value.

@@ -121,9 +121,17 @@ TEST_F(exchange, a_forged_introduction_is_refused) {
 
     // A second replica set up under a name already known here, with the
     // site key (so its introduction is genuine) but another signing key.
+    // `kim init --join` refuses a known name, so the bundle's list of known
+    // replicas is removed first, as a careless or hostile copy might.
     TempDir twin_dir{"kim-exchange-twin"};
     a.import_changes(full);
-    Replica twin = kim::test::join_replica(a, twin_dir / "b", "hamborn-b");
+    auto options = kim::test::create_options(twin_dir / "b", a.site(), "hamborn-b");
+    options.join_bundle = a.export_site_key(kim::test::bundle_passphrase, kim::KdfParams::minimal());
+    EXPECT_THROW(Replica::create(options), kim::InputError) << "joining under a name in use is refused";
+    options.join_bundle->erase("known_replicas");
+    options.bundle_passphrase = kim::test::bundle_passphrase;
+    Replica::create(options);
+    Replica twin = Replica::open(twin_dir / "b", kim::test::passphrase);
     twin.create_case({{"name", "twin"}});
     expect_refused<kim::IntegrityError>(twin.export_changes(), "another public key");
 }

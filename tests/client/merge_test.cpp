@@ -255,7 +255,7 @@ TEST_F(merge, erase_is_terminal_and_takes_the_records_of_the_case) {
         ASSERT_EQ(r->list("contact").size(), 1u);
         EXPECT_EQ(r->list("contact")[0].id, other_note);
         EXPECT_TRUE(r->list("goal").empty());
-        EXPECT_EQ(r->status().records, 1u);
+        EXPECT_EQ(r->status().cases, 1u);
         EXPECT_EQ(shown(*r, other_note, "text"), "bleibt");
     }
     EXPECT_EQ(a.state_digest(), b.state_digest());

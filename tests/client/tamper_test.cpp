@@ -243,7 +243,7 @@ TEST_F(tampered_files, altered_clear_values) {
     // A statistical value outside the catalogue is refused before the signature is even checked.
     f = good;
     op(f, 0, "sex")["value"] = "robot";
-    expect_refused(f, "robot");
+    expect_refused(f, "'sex'");
 }
 
 TEST_F(tampered_files, change_of_another_site) {

@@ -13,6 +13,8 @@ void add_setup_commands(CLI::App& app, Context& ctx);
 void add_record_commands(CLI::App& app, Context& ctx);
 // conflicts, resolve, erase
 void add_merge_commands(CLI::App& app, Context& ctx);
+// fields: the catalogue of kinds, fields and allowed values
+void add_catalogue_commands(CLI::App& app, Context& ctx);
 // export-changes, import-changes
 void add_exchange_commands(CLI::App& app, Context& ctx);
 

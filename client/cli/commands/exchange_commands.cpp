@@ -17,7 +17,8 @@ void add_exchange_commands(CLI::App& app, Context& ctx) {
         auto replica = ctx.open_replica();
         const auto file = replica.export_changes();
         write_private_file(*out, file.dump() + "\n");
-        std::cout << "Wrote " << file["changes"].size() << " changes of site " << replica.site() << " to " << *out << "\n";
+        const auto n = file["changes"].size();
+        std::cout << "Wrote " << n << (n == 1 ? " change" : " changes") << " of site " << replica.site() << " to " << *out << "\n";
     });
 
     auto in = std::make_shared<std::string>();

@@ -39,7 +39,9 @@ void write_private_file(const std::string& file, const std::string& text) {
 
 std::string read_text_file(const std::string& file, std::size_t max_bytes) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) throw NotFoundError("no file " + file);
+    if (std::filesystem::is_directory(file, ec)) throw InputError(file + " is a folder; give the file inside it");
+    if (!std::filesystem::is_regular_file(file, ec)) throw NotFoundError("no file " + file + "; check the path");
+    if (std::filesystem::file_size(file, ec) == 0) throw InputError(file + " is empty; was the copy interrupted?");
     if (std::filesystem::file_size(file, ec) > max_bytes) {
         throw InputError(file + " is larger than " + std::to_string(max_bytes) + " bytes; refusing to read it");
     }

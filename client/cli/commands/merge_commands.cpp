@@ -39,13 +39,17 @@ void add_merge_commands(CLI::App& app, Context& ctx) {
     resolve->add_option("field", r->field, "Field in conflict")->required();
     resolve->add_option("value", r->value, "The value to keep")->required();
     resolve->callback([&ctx, r] {
+        if (r->field.find('=') != std::string::npos) {
+            throw InputError("resolve takes the field and the value as two words: kim resolve ID FIELD VALUE (no '=')");
+        }
         auto replica = ctx.open_replica();
         const std::string id = replica.resolve_id(r->id);
         replica.resolve(id, r->field, r->value);
         std::cout << "Resolved " << r->field << " of " << id << "\n";
     });
 
-    auto* erase = app.add_subcommand("erase", "Erase a record for good (GDPR Art. 17): its ciphertexts and case key are destroyed");
+    auto* erase = app.add_subcommand(
+        "erase", "Erase a case (with all its records) or one record for good (GDPR Art. 17): ciphertexts and case key are destroyed");
     erase->add_option("id", r->id, "Record id (or a unique prefix)")->required();
     erase->add_flag("--yes", r->yes, "Do not ask for confirmation");
     erase->callback([&ctx, r] {
@@ -53,7 +57,11 @@ void add_merge_commands(CLI::App& app, Context& ctx) {
         const std::string id = replica.resolve_id(r->id);
         if (!r->yes) {
             if (!isatty(STDIN_FILENO)) throw InputError("erasure cannot be undone; add --yes to confirm it");
-            std::cout << "Erase " << id << " and everything recorded about it? This cannot be undone. Type 'erase': " << std::flush;
+            const auto view = replica.read(id);
+            const auto* name = view.field("name");
+            std::cout << "Erase " << view.kind << " " << id
+                      << (name && name->shown.readable ? " (" + printable(name->shown.value) + ")" : "")
+                      << " and everything recorded about it? This cannot be undone. Type 'erase': " << std::flush;
             std::string answer;
             std::getline(std::cin, answer);
             if (answer != "erase") throw InputError("not confirmed; nothing was erased");

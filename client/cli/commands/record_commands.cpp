@@ -1,5 +1,6 @@
 // kim case new|set|show|list, kim add, kim record set|show.
 #include <algorithm>
+#include <iomanip>
 #include <iostream>
 
 #include "../output.hpp"
@@ -69,7 +70,7 @@ void add_record_commands(CLI::App& app, Context& ctx) {
     cases->require_subcommand(1);
 
     auto* create = cases->add_subcommand("new", "Open a new case; prints its id");
-    create->add_option("fields", a->fields, "field=value ... (e.g. name=\"Ayşe Yılmaz\" need.wohnen=2)");
+    create->add_option("fields", a->fields, "field=value ... (e.g. name=\"Ayşe Yılmaz\" need.wohnen=2); `kim fields case` lists them");
     create->callback([&ctx, a] {
         auto replica = ctx.open_replica();
         std::cout << replica.create_case(parse_assignments(a->fields)) << "\n";
@@ -94,7 +95,7 @@ void add_record_commands(CLI::App& app, Context& ctx) {
         show_with_records(replica, replica.resolve_id(a->id), ctx.json);
     });
 
-    auto* list = cases->add_subcommand("list", "List the open cases of this site");
+    auto* list = cases->add_subcommand("list", "List the cases of this site, oldest first (erased ones are gone)");
     list->add_option("--phase", a->phase, "Only cases in this phase (intake, assessment, planning, ...)");
     list->add_option("--need", a->need, "Only cases with this need (level 1 or more), e.g. wohnen");
     list->add_flag("--json", ctx.json, "Print JSON");
@@ -117,15 +118,21 @@ void add_record_commands(CLI::App& app, Context& ctx) {
                 continue;
             }
             const auto* name = c.field("name");
+            const auto* opened = c.field("opened_quarter");
             std::string needs;
             for (const auto& f : c.fields) {
-                if (f.name.starts_with("need.") && f.shown.value != "0") needs += " " + f.name.substr(5) + "=" + f.shown.value;
+                if (f.name.starts_with("need.") && f.shown.value != "0") needs += (needs.empty() ? "" : " ") + f.name.substr(5) + "=" + f.shown.value;
             }
             bool conflict = false;
             for (const auto& f : c.fields) conflict |= !f.conflicting.empty();
-            std::cout << short_id(c.id) << "  " << (phase ? phase->shown.value : "-") << "  "
-                      << (name && name->shown.readable ? name->shown.value : "-") << (needs.empty() ? "" : "  needs:" + needs)
-                      << (conflict ? "  [conflict]" : "") << "\n";
+            if (shown == 1) {
+                std::cout << std::left << std::setw(10) << "ID" << std::setw(12) << "PHASE" << std::setw(9) << "OPENED"
+                          << "NAME / NEEDS\n";
+            }
+            std::cout << std::left << std::setw(10) << short_id(c.id) << std::setw(12) << (phase ? phase->shown.value : "-")
+                      << std::setw(9) << (opened ? opened->shown.value : "-")
+                      << (name && name->shown.readable && !name->shown.value.empty() ? printable(name->shown.value) : "-")
+                      << (needs.empty() ? "" : "  [" + needs + "]") << (conflict ? "  CONFLICT" : "") << "\n";
         }
         if (ctx.json) {
             std::cout << out.dump(2) << "\n";
@@ -137,7 +144,7 @@ void add_record_commands(CLI::App& app, Context& ctx) {
     auto* add = app.add_subcommand("add", "Add a consent, goal, referral or contact to a case; prints its id");
     add->add_option("kind", a->kind, "consent | goal | referral | contact")->required();
     add->add_option("--case", a->case_id, "The case (id or unique prefix)")->required();
-    add->add_option("fields", a->fields, "field=value ...");
+    add->add_option("fields", a->fields, "field=value ...; `kim fields KIND` lists them");
     add->callback([&ctx, a] {
         auto replica = ctx.open_replica();
         std::cout << replica.add_record(a->kind, replica.resolve_id(a->case_id), parse_assignments(a->fields)) << "\n";

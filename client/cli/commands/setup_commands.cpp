@@ -1,4 +1,5 @@
 // kim init, kim key export, kim pubkey, kim status.
+#include <filesystem>
 #include <iostream>
 
 #include "../output.hpp"
@@ -20,6 +21,10 @@ void add_setup_commands(CLI::App& app, Context& ctx) {
     init->callback([&ctx, init_args] {
         client::CreateOptions o;
         o.home = ctx.home();
+        // Refused before any passphrase is asked for.
+        if (std::filesystem::exists(o.home / client::Replica::database_file)) {
+            throw StateError("there is already a replica in " + o.home.string() + "; choose another folder with --home");
+        }
         o.site = init_args->site;
         o.replica = init_args->replica;
         if (!init_args->join.empty()) {
@@ -40,6 +45,9 @@ void add_setup_commands(CLI::App& app, Context& ctx) {
     auto* key_export = key->add_subcommand("export", "Write the site key, sealed under a new passphrase, for a second replica");
     key_export->add_option("--out", *key_out, "File to write")->required();
     key_export->callback([&ctx, key_out] {
+        if (std::filesystem::exists(*key_out)) {
+            throw StateError(*key_out + " exists already; choose another file name or delete the old bundle first");
+        }
         auto replica = ctx.open_replica();
         const std::string pass = obtain_passphrase("KIM_BUNDLE_PASSPHRASE", "New passphrase for the key bundle", true);
         write_private_file(*key_out, replica.export_site_key(pass).dump(2) + "\n");
@@ -68,7 +76,7 @@ void add_setup_commands(CLI::App& app, Context& ctx) {
             return;
         }
         std::cout << "Replica " << s.replica << " of site " << s.site << "\n"
-                  << "  open cases        " << s.records << "\n"
+                  << "  cases             " << s.cases << " (" << s.open_cases << " open)\n"
                   << "  changes held      " << s.all_changes << " (" << s.own_changes << " written here)\n"
                   << "  waiting for gaps  " << s.waiting_changes << "\n"
                   << "  conflicts         " << s.conflicts << (s.conflicts ? "  (see `kim conflicts`)" : "") << "\n"

@@ -21,7 +21,9 @@ std::string reused_id_advice(const std::string& origin) {
 bool Importer::introduce(const Peer& peer) {
     if (!introduction_valid(site_key_, site_, peer.replica, peer.public_key, peer.intro_mac)) {
         throw IntegrityError("the introduction of replica '" + peer.replica +
-                             "' is not vouched for by this site's key: the file is forged or from another site");
+                             "' is not vouched for by this site's key: the file is forged, from another site, or this "
+                             "replica was set up without --join. A second replica of a site must be created with "
+                             "`kim init --join KEYFILE` (from `kim key export` on a replica of the site)");
     }
     if (auto known = log_.peer(peer.replica)) {
         if (known->public_key != peer.public_key) {
@@ -71,16 +73,17 @@ void Importer::ingest(const Change& c, ImportReport& report) {
             // The same signed bytes were verified when first received: no
             // second signature check, so re-importing a full file stays cheap.
             restore_ciphertexts(c, hash, *held);
-            ++report.duplicates;
+            // A waiting change is counted as applied once its gap closes.
+            if (!held->waiting) ++report.duplicates;
             return;
         }
         verify(c);  // a forgery is reported as such, not as equivocation
         if (held->hash != hash) {
             throw IntegrityError("change " + id + " differs from the change " + id + " already held here: replica '" +
-                                 c.origin + "' signed two different changes with one id. " + reused_id_advice(c.origin));
+                                 c.origin + "' signed two different changes with one id (equivocation). " + reused_id_advice(c.origin));
         }
         restore_ciphertexts(c, hash, *held);
-        ++report.duplicates;
+        if (!held->waiting) ++report.duplicates;
         return;
     }
     verify(c);

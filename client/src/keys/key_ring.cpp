@@ -50,7 +50,7 @@ KeyRing open_key_ring(const nlohmann::json& sealed, std::string_view replica, st
         site = open_with_key(wrap, site_sealed, purpose("site-key", replica));
         sign = open_with_key(wrap, sign_sealed, purpose("signing-key", replica));
     } catch (const AuthError&) {
-        throw AuthError("wrong passphrase for this replica: nothing was read or changed. Check KIM_PASSPHRASE or type it again");
+        throw AuthError("wrong passphrase for this replica: nothing was read or changed");
     }
     if (site.size() != keys.site_key.size() || sign.size() != keys.signing_key.size()) {
         throw IntegrityError("the replica's sealed keys have the wrong size; the replica is damaged");
@@ -78,9 +78,20 @@ bool introduction_valid(const Key32& site_key, std::string_view site, std::strin
 }
 
 nlohmann::json seal_site_key_bundle(const Key32& site_key, std::string_view site, std::string_view passphrase,
-                                    const KdfParams& params) {
+                                    const KdfParams& params, const std::vector<std::string>& known_replicas) {
     const PassphraseSealed sealed = seal_with_passphrase(passphrase, site_key.span(), purpose("site-key-bundle", site), params);
-    return {{"format", bundle_format}, {"version", 1}, {"site", site}, {"sealed", to_json(sealed)}};
+    return {{"format", bundle_format}, {"version", 1},        {"site", site},
+            {"sealed", to_json(sealed)},  {"known_replicas", known_replicas}};
+}
+
+std::vector<std::string> known_replicas_of_bundle(const nlohmann::json& bundle) {
+    std::vector<std::string> out;
+    const auto it = bundle.find("known_replicas");
+    if (it == bundle.end() || !it->is_array()) return out;
+    for (const auto& r : *it) {
+        if (r.is_string()) out.push_back(r.get<std::string>());
+    }
+    return out;
 }
 
 Key32 open_site_key_bundle(const nlohmann::json& bundle, std::string_view expected_site, std::string_view passphrase) {
@@ -98,7 +109,7 @@ Key32 open_site_key_bundle(const nlohmann::json& bundle, std::string_view expect
         try {
             raw = open_with_passphrase(passphrase, sealed, purpose("site-key-bundle", site));
         } catch (const AuthError&) {
-            throw AuthError("wrong passphrase for the key bundle: check KIM_BUNDLE_PASSPHRASE or type it again");
+            throw AuthError("wrong passphrase for the key bundle: nothing was created");
         }
         Key32 key;
         if (raw.size() != key.size()) throw IntegrityError("the key bundle holds a key of the wrong size");

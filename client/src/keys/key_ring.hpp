@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,8 +35,10 @@ bool introduction_valid(const Key32& site_key, std::string_view site, std::strin
                         const crypto::PublicKey& public_key, const Hash32& mac);
 
 // The site key sealed under a separate passphrase, to join a second replica.
+// `known_replicas` lets a joining replica refuse an id already in use.
 nlohmann::json seal_site_key_bundle(const Key32& site_key, std::string_view site, std::string_view passphrase,
-                                    const KdfParams& params);
+                                    const KdfParams& params, const std::vector<std::string>& known_replicas);
+std::vector<std::string> known_replicas_of_bundle(const nlohmann::json& bundle);
 Key32 open_site_key_bundle(const nlohmann::json& bundle, std::string_view expected_site, std::string_view passphrase);
 
 }  // namespace kim::client

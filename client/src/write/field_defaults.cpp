@@ -2,6 +2,7 @@
 #include "field_defaults.hpp"
 
 #include <cstdio>
+#include <ctime>
 
 #include "kim/shared/catalogue.hpp"
 
@@ -21,7 +22,15 @@ std::string iso_date(year_month_day day) {
     return buf;
 }
 
-year_month_day today() { return year_month_day{floor<days>(system_clock::now())}; }
+// The local calendar day: a contact at 00:30 in Duisburg belongs to that day,
+// and a case opened on New Year's night to the new quarter.
+year_month_day today() {
+    const std::time_t now = system_clock::to_time_t(system_clock::now());
+    std::tm local{};
+    localtime_r(&now, &local);
+    return year_month_day{year{local.tm_year + 1900}, month{static_cast<unsigned>(local.tm_mon + 1)},
+                          day{static_cast<unsigned>(local.tm_mday)}};
+}
 
 std::optional<std::string> age_band(std::string_view birth_date, year_month_day on) {
     if (!is_iso_date(birth_date)) return std::nullopt;

@@ -2,6 +2,7 @@
 #include "local_writer.hpp"
 
 #include "../store/meta.hpp"
+#include "kim/shared/change_rules.hpp"
 #include "kim/shared/errors.hpp"
 
 namespace kim::client {
@@ -18,6 +19,7 @@ Change LocalWriter::commit(const std::string& record, const std::string& kind, s
     c.record = record;
     c.kind = kind;
     c.hlc = clock_.tick();
+    if (c.hlc > max_hlc) throw StateError("this computer's clock is set far in the future; correct it before writing");
     c.prev = tip.seq == 0 ? zero_hash : tip.hash;
     for (auto& planned : ops) {
         FieldOp op;

@@ -2,7 +2,9 @@
 // and its merged view. The only entry point of the client library.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kim/client/views.hpp"
+#include "kim/shared/hlc.hpp"
 #include "kim/shared/passphrase_key.hpp"
 
 namespace kim::client {
@@ -47,7 +50,9 @@ public:
     // Creates a new replica in `home` (which must not hold one yet).
     static void create(const CreateOptions& options);
     // Opens an existing replica; AuthError on a wrong passphrase, before anything is written.
-    static Replica open(const std::filesystem::path& home, std::string_view passphrase);
+    // `wall_clock` (milliseconds since 1970) is for tests of clock skew.
+    static Replica open(const std::filesystem::path& home, std::string_view passphrase,
+                        std::function<std::uint64_t()> wall_clock = system_millis);
     static ReplicaInfo info(const std::filesystem::path& home);
 
     Replica(Replica&&) noexcept;

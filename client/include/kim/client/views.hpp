@@ -42,6 +42,7 @@ struct Conflict {
     std::string record;
     std::string kind;
     std::string field;
+    std::string case_id;           // the case a consent, goal, referral or contact belongs to
     std::vector<HeadValue> heads;  // heads[0] is the one shown
 };
 
@@ -61,7 +62,8 @@ struct ReplicaStatus {
     std::uint64_t own_changes = 0;
     std::uint64_t all_changes = 0;
     std::uint64_t waiting_changes = 0;
-    std::uint64_t records = 0;
+    std::uint64_t cases = 0;        // not erased (closed ones included)
+    std::uint64_t open_cases = 0;   // phase other than closed
     std::uint64_t conflicts = 0;
     std::vector<std::string> peers;
 };
