@@ -623,7 +623,7 @@ TEST(convergence, random_concurrent_workloads_converge_and_lose_nothing) {
     std::uint64_t changes = 0;
     for (const auto seed : seeds) {
         SCOPED_TRACE("seed " + std::to_string(seed) + " (replay: KIM_CONVERGENCE_SEED=" + std::to_string(seed) +
-                     " kim_client_tests --gtest_filter='Convergence.*')");
+                     " kim_client_tests --gtest_filter='convergence.*')");
         try {
             World world(seed, site.path());
             world.run();

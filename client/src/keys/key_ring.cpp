@@ -14,6 +14,10 @@ std::string purpose(std::string_view what, std::string_view owner) {
 
 constexpr std::string_view bundle_format = "kimsync-site-key";
 
+std::string introduction_message(std::string_view site, std::string_view replica, const crypto::PublicKey& public_key) {
+    return "kimsync-introduction/v1\n" + std::string(site) + "\n" + std::string(replica) + "\n" + base64_encode(public_key);
+}
+
 }  // namespace
 
 nlohmann::json seal_key_ring(const KeyRing& keys, std::string_view replica, std::string_view passphrase,
@@ -66,15 +70,13 @@ KeyRing open_key_ring(const nlohmann::json& sealed, std::string_view replica, st
 Hash32 introduction_mac(const Key32& site_key, std::string_view site, std::string_view replica,
                         const crypto::PublicKey& public_key) {
     const Key32 k = crypto::derive_subkey(site_key, 1, "kimintro");
-    const std::string msg = "kimsync-introduction/v1\n" + std::string(site) + "\n" + std::string(replica) + "\n" +
-                            base64_encode(public_key);
-    return crypto::mac(k, as_bytes(msg));
+    return crypto::mac(k, as_bytes(introduction_message(site, replica, public_key)));
 }
 
 bool introduction_valid(const Key32& site_key, std::string_view site, std::string_view replica,
                         const crypto::PublicKey& public_key, const Hash32& mac) {
-    const Hash32 expected = introduction_mac(site_key, site, replica, public_key);
-    return crypto::constant_time_equal(expected, mac);
+    const Key32 k = crypto::derive_subkey(site_key, 1, "kimintro");
+    return crypto::mac_verify(k, as_bytes(introduction_message(site, replica, public_key)), mac);
 }
 
 nlohmann::json seal_site_key_bundle(const Key32& site_key, std::string_view site, std::string_view passphrase,
