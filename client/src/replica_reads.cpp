@@ -31,6 +31,12 @@ std::string Replica::resolve_id(std::string_view typed) {
 
 RecordView Replica::read(std::string_view record) { return impl_->reader.read(record); }
 
+std::string Replica::kind_of(std::string_view record) {
+    const auto row = impl_->merge.record(record);
+    if (!row) throw NotFoundError("no record " + std::string(record) + " in this replica; `kim case list` shows the cases");
+    return row->kind;
+}
+
 std::vector<RecordView> Replica::list(std::string_view kind) {
     std::vector<std::string> ids;
     {

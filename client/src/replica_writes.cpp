@@ -38,12 +38,15 @@ std::vector<PlannedOp> plan_inputs(const Catalogue& cat, std::string_view kind, 
     return ops;
 }
 
-bool has_field(const std::vector<PlannedOp>& ops, std::string_view field) {
+
+const PlannedOp* find_op(const std::vector<PlannedOp>& ops, std::string_view field) {
     for (const auto& op : ops) {
-        if (op.field == field) return true;
+        if (op.field == field) return &op;
     }
-    return false;
+    return nullptr;
 }
+
+bool has_field(const std::vector<PlannedOp>& ops, std::string_view field) { return find_op(ops, field) != nullptr; }
 
 void add_default(std::vector<PlannedOp>& ops, std::string field, std::string value) {
     if (has_field(ops, field)) return;
@@ -60,12 +63,6 @@ std::string plaintext_of(const std::vector<PlannedOp>& ops, std::string_view fie
     return {};
 }
 
-const PlannedOp* find_op(const std::vector<PlannedOp>& ops, std::string_view field) {
-    for (const auto& op : ops) {
-        if (op.field == field) return &op;
-    }
-    return nullptr;
-}
 
 // The coarse age band travels in clear so that coordinators can count; the
 // date of birth stays encrypted. A band given by hand must agree with it.

@@ -82,7 +82,7 @@ void add_record_commands(CLI::App& app, Context& ctx) {
     set->callback([&ctx, a] {
         auto replica = ctx.open_replica();
         const std::string id = replica.resolve_id(a->id);
-        if (replica.read(id).kind != "case") throw InputError(id + " is not a case; use `kim record set`");
+        if (replica.kind_of(id) != "case") throw InputError(id + " is not a case; use `kim record set`");
         replica.set_fields(id, parse_assignments(a->fields));
         std::cout << "Updated case " << id << "\n";
     });
@@ -159,7 +159,7 @@ void add_record_commands(CLI::App& app, Context& ctx) {
         auto replica = ctx.open_replica();
         const std::string id = replica.resolve_id(a->id);
         replica.set_fields(id, parse_assignments(a->fields));
-        std::cout << "Updated " << replica.read(id).kind << " " << id << "\n";
+        std::cout << "Updated " << replica.kind_of(id) << " " << id << "\n";
     });
     auto* record_show = record->add_subcommand("show", "Show one record");
     record_show->add_option("id", a->id, "Record id (or a unique prefix)")->required();

@@ -76,6 +76,8 @@ public:
     // (as printed by `kim case list`); NotFoundError / InputError otherwise.
     std::string resolve_id(std::string_view id_or_prefix);
     RecordView read(std::string_view record);
+    // The record's kind, without decrypting anything; NotFoundError if unknown.
+    std::string kind_of(std::string_view record);
     std::vector<RecordView> list(std::string_view kind);
     std::vector<std::string> records_of_case(std::string_view case_id);
     std::vector<Conflict> conflicts();
