@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands/commands.hpp"
+#include "output.hpp"
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/errors.hpp"
 
@@ -72,23 +73,23 @@ int main(int argc, char** argv) {
         std::cerr << "kim: " << usage_message(app, e) << "\n";
         return bad_input;
     } catch (const kim::InputError& e) {
-        std::cerr << "kim: " << e.what() << "\n";
+        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
         return bad_input;
     } catch (const kim::NotFoundError& e) {
-        std::cerr << "kim: " << e.what() << "\n";
+        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
         return not_found;
     } catch (const kim::AuthError& e) {
         const std::string& source = kim::cli::last_passphrase_source();
-        std::cerr << "kim: " << e.what() << (source.empty() ? "" : " (" + source + ")") << "\n";
+        std::cerr << "kim: " << kim::cli::printable(e.what()) << (source.empty() ? "" : " (" + source + ")") << "\n";
         return wrong_secret;
     } catch (const kim::IntegrityError& e) {
-        std::cerr << "kim: " << e.what() << "\n";
+        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
         return integrity;
     } catch (const kim::StateError& e) {
-        std::cerr << "kim: " << e.what() << "\n";
+        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
         return state;
     } catch (const kim::Error& e) {
-        std::cerr << "kim: " << e.what() << "\n";
+        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
         return failure;
     } catch (const std::filesystem::filesystem_error& e) {
         std::cerr << "kim: cannot use " << e.path1().string() << ": " << e.code().message()

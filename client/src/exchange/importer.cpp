@@ -2,6 +2,7 @@
 #include "importer.hpp"
 
 #include "../keys/key_ring.hpp"
+#include "kim/shared/catalogue.hpp"
 #include "kim/shared/change_rules.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/ids.hpp"
@@ -135,6 +136,10 @@ void Importer::apply_and_drain(Change c, Hash32 hash, ImportReport& report) {
         merge_.apply(c);
         clock_.observe(c.hlc);
         ++report.applied;
+        if (c.op(field_erased)) {
+            // Said aloud: an edit made here to this record is now hidden for good.
+            report.notes.push_back("replica '" + c.origin + "' erased " + c.kind + " " + c.record);
+        }
         auto next = log_.take_pending(c.origin, c.seq + 1);
         if (!next) return;
         if (next->prev != hash) {
