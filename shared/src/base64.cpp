@@ -6,6 +6,7 @@
 namespace kim {
 
 std::string base64_encode(std::span<const std::uint8_t> bytes) {
+    if (bytes.empty()) return {};  // libsodium's pointers must not be null
     const std::size_t len = sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL);
     std::string out(len, '\0');
     sodium_bin2base64(out.data(), len, bytes.data(), bytes.size(), sodium_base64_VARIANT_ORIGINAL);
@@ -15,6 +16,7 @@ std::string base64_encode(std::span<const std::uint8_t> bytes) {
 
 std::optional<Bytes> base64_decode(std::string_view text) {
     if (text.size() % 4 != 0) return std::nullopt;
+    if (text.empty()) return Bytes{};  // libsodium's pointers must not be null
     Bytes out(text.size() / 4 * 3);
     std::size_t written = 0;
     const char* end = nullptr;

@@ -45,7 +45,8 @@ TEST_F(import_safety, a_copy_without_ciphertext_is_completed_by_an_intact_copy) 
     op_of(change_in(stripped, "hamborn-a", 1), "name").erase("ct");
 
     b.import_changes(stripped);
-    const auto* name = b.read(id).field("name");
+    const auto view = b.read(id);
+    const auto* name = view.field("name");
     ASSERT_NE(name, nullptr);
     EXPECT_FALSE(name->shown.readable) << "a value whose ciphertext is missing is not shown";
     EXPECT_NE(name->shown.unreadable_reason.find("hamborn-a"), std::string::npos) << name->shown.unreadable_reason;
