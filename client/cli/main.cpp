@@ -43,6 +43,23 @@ std::string usage_message(CLI::App& app, const CLI::ParseError& e) {
     return message + " (see `" + path + " --help`)";
 }
 
+// One exit code per kind of kim::Error; any other kim::Error is a failure.
+int exit_code_of(const kim::Error& e) {
+    if (dynamic_cast<const kim::InputError*>(&e)) return bad_input;
+    if (dynamic_cast<const kim::NotFoundError*>(&e)) return not_found;
+    if (dynamic_cast<const kim::AuthError*>(&e)) return wrong_secret;
+    if (dynamic_cast<const kim::IntegrityError*>(&e)) return integrity;
+    if (dynamic_cast<const kim::StateError*>(&e)) return state;
+    return failure;
+}
+
+// After a wrong passphrase: where it came from (the environment or the prompt).
+std::string passphrase_hint(const kim::Error& e) {
+    const std::string& source = kim::cli::last_passphrase_source();
+    if (!dynamic_cast<const kim::AuthError*>(&e) || source.empty()) return "";
+    return " (" + source + ")";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,25 +89,9 @@ int main(int argc, char** argv) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help
         std::cerr << "kim: " << usage_message(app, e) << "\n";
         return bad_input;
-    } catch (const kim::InputError& e) {
-        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
-        return bad_input;
-    } catch (const kim::NotFoundError& e) {
-        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
-        return not_found;
-    } catch (const kim::AuthError& e) {
-        const std::string& source = kim::cli::last_passphrase_source();
-        std::cerr << "kim: " << kim::cli::printable(e.what()) << (source.empty() ? "" : " (" + source + ")") << "\n";
-        return wrong_secret;
-    } catch (const kim::IntegrityError& e) {
-        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
-        return integrity;
-    } catch (const kim::StateError& e) {
-        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
-        return state;
     } catch (const kim::Error& e) {
-        std::cerr << "kim: " << kim::cli::printable(e.what()) << "\n";
-        return failure;
+        std::cerr << "kim: " << kim::cli::printable(e.what()) << passphrase_hint(e) << "\n";
+        return exit_code_of(e);
     } catch (const std::filesystem::filesystem_error& e) {
         std::cerr << "kim: cannot use " << e.path1().string() << ": " << e.code().message()
                   << "; check the path and its permissions\n";
