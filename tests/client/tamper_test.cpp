@@ -136,6 +136,17 @@ protected:
         remember();
     }
 
+    // Closes b, copies its folder (as a restored backup would) and opens
+    // both: the original and the copy, which will write under b's id.
+    std::pair<std::optional<Replica>, Replica> clone_b() {
+        std::optional<Replica> original;
+        original.emplace(std::move(b));
+        original.reset();
+        fs::copy(dir / "b", dir / "b-clone", fs::copy_options::recursive);
+        original.emplace(Replica::open(dir / "b", kim::test::passphrase));
+        return {std::move(original), Replica::open(dir / "b-clone", kim::test::passphrase)};
+    }
+
     void remember() {
         digest = a.state_digest();
         exported = a.export_changes();
@@ -270,12 +281,7 @@ TEST_F(tampered_files, change_of_another_site) {
 
 TEST_F(tampered_files, equivocation_and_broken_chain) {
     // A clone of b (e.g. a restored backup) continues b's chain differently.
-    std::optional<Replica> b1;
-    b1.emplace(std::move(b));
-    b1.reset();
-    fs::copy(dir / "b", dir / "b-clone", fs::copy_options::recursive);
-    b1.emplace(Replica::open(dir / "b", kim::test::passphrase));
-    Replica clone = Replica::open(dir / "b-clone", kim::test::passphrase);
+    auto [b1, clone] = clone_b();
     ASSERT_EQ(clone.replica_id(), "hamborn-b");
 
     b1->set_fields(case_id, {{"name", "Amina K."}});   // hamborn-b:3
@@ -301,12 +307,7 @@ TEST_F(tampered_files, equivocation_and_broken_chain) {
 }
 
 TEST_F(tampered_files, equivocation_against_a_held_change) {
-    std::optional<Replica> b1;
-    b1.emplace(std::move(b));
-    b1.reset();
-    fs::copy(dir / "b", dir / "b-clone", fs::copy_options::recursive);
-    b1.emplace(Replica::open(dir / "b", kim::test::passphrase));
-    Replica clone = Replica::open(dir / "b-clone", kim::test::passphrase);
+    auto [b1, clone] = clone_b();
     b1->set_fields(case_id, {{"phase", "planning"}});    // hamborn-b:3
     b1->set_fields(case_id, {{"need.kita", "1"}});       // hamborn-b:4
     clone.set_fields(case_id, {{"phase", "linking"}});   // hamborn-b:3, different

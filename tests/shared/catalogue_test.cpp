@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "error_message.hpp"
+
 #include <algorithm>
 #include <set>
 #include <string>
@@ -26,14 +28,7 @@ const Catalogue& cat() { return Catalogue::builtin(); }
 // Runs `f`, expects an InputError and returns its message.
 template <typename F>
 std::string input_error_of(F&& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("WRONG EXCEPTION TYPE: ") + e.what();
-    }
-    return "NO EXCEPTION";
+    return kim::test::error_message_of<InputError>(std::forward<F>(f));
 }
 
 #define EXPECT_INPUT_ERROR_HAS(stmt, text)                                  \

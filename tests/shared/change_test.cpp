@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "error_message.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -74,14 +76,7 @@ json sample_json() { return kim::change_to_json(sample_change()); }
 // Runs `f`, expects an InputError and returns its message.
 template <typename F>
 std::string input_error_of(F&& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("WRONG EXCEPTION TYPE: ") + e.what();
-    }
-    return "NO EXCEPTION";
+    return kim::test::error_message_of<InputError>(std::forward<F>(f));
 }
 
 std::string parse_error(const json& j) {
