@@ -7,7 +7,7 @@
 #include "keys/key_ring.hpp"
 #include "log/change_log.hpp"
 #include "merge/merge_engine.hpp"
-#include "sqlite/database.hpp"
+#include "kim/sqlite/database.hpp"
 #include "view/record_reader.hpp"
 #include "write/local_writer.hpp"
 #include "kim/client/replica.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "../sqlite/database.hpp"
+#include "kim/sqlite/database.hpp"
 #include "kim/shared/change.hpp"
 #include "kim/shared/crypto.hpp"
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "../log/change_log.hpp"
-#include "../sqlite/database.hpp"
+#include "kim/sqlite/database.hpp"
 #include "kim/shared/change.hpp"
 
 namespace kim::client {

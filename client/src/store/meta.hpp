@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "../sqlite/database.hpp"
+#include "kim/sqlite/database.hpp"
 
 namespace kim::client::meta {
 

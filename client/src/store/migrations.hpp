@@ -1,7 +1,7 @@
 // Numbered schema migrations of the replica database (schema/client/NNN_*.sql).
 #pragma once
 
-#include "../sqlite/database.hpp"
+#include "kim/sqlite/database.hpp"
 
 namespace kim::client {
 

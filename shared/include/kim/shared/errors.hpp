@@ -32,6 +32,12 @@ public:
     using Error::Error;
 };
 
+// The caller is known but its role may not do this (HTTP 403).
+class PermissionError : public Error {
+public:
+    using Error::Error;
+};
+
 // Data that fails a cryptographic or structural check: a bad signature, a
 // broken chain, a ciphertext that does not match its hash.
 class IntegrityError : public Error {

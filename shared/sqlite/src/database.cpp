@@ -1,5 +1,5 @@
 // SQLite calls behind kim::sqlite; every failure becomes an exception with SQLite's reason.
-#include "database.hpp"
+#include "kim/sqlite/database.hpp"
 
 #include <sqlite3.h>
 
@@ -29,7 +29,7 @@ Database::~Database() {
 void Database::fail(int rc, std::string_view doing) const {
     std::string msg = "database error while " + std::string(doing) + " (" + file_ + "): " + sqlite3_errmsg(db_);
     if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
-        throw IntegrityError(msg + ". The replica file is damaged; restore it from a backup or set up the replica again.");
+        throw IntegrityError(msg + ". The database file is damaged; restore it from a backup (for a replica, or set the replica up again).");
     }
     if ((rc & 0xff) == SQLITE_FULL) throw Error(msg + ". Free some disk space and try again.");
     throw Error(msg);

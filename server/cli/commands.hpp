@@ -1,0 +1,21 @@
+// The subcommands of `kim-server`, each family in its own file.
+#pragma once
+
+#include <filesystem>
+
+#include <CLI/CLI.hpp>
+
+namespace kim::server::cli {
+
+// Options every subcommand shares; `data` is filled by CLI11 before any
+// subcommand callback runs.
+struct GlobalOptions {
+    std::filesystem::path data;
+};
+
+// init, replica add|list|revoke, user add (admin_commands.cpp).
+void add_admin_commands(CLI::App& app, GlobalOptions& global);
+// serve (serve_command.cpp).
+void add_serve_command(CLI::App& app, GlobalOptions& global);
+
+}  // namespace kim::server::cli
