@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     kim::cli::add_record_commands(app, ctx);
     kim::cli::add_merge_commands(app, ctx);
     kim::cli::add_exchange_commands(app, ctx);
+    kim::cli::add_sync_commands(app, ctx);
     kim::cli::add_catalogue_commands(app, ctx);
 
     // A core dump would write decrypted case data and keys to disk.

@@ -1,1 +1,93 @@
-// placeholder: being written
+// `kim-server --data DIR serve --listen HOST:PORT [--threads N]
+//   [--tls-cert FILE --tls-key FILE] [--max-connections N]`
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/auth_service.hpp"
+#include "commands.hpp"
+#include "handlers/handlers.hpp"
+#include "http/listen_address.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "http/tls.hpp"
+#include "kim/shared/catalogue.hpp"
+#include "kim/shared/errors.hpp"
+#include "store/sqlite_store.hpp"
+#include "sync/sync_service.hpp"
+
+namespace kim::server::cli {
+
+namespace {
+
+struct ServeOptions {
+    std::string listen;
+    unsigned threads = 2;
+    std::size_t max_connections = 256;
+    std::optional<std::filesystem::path> tls_cert;
+    std::optional<std::filesystem::path> tls_key;
+};
+
+void serve(const GlobalOptions& global, const ServeOptions& options) {
+    http::ServerOptions server_options;
+    server_options.listen = http::parse_listen_address(options.listen);
+    server_options.threads = options.threads;
+    server_options.max_connections = options.max_connections;
+
+    if (options.tls_cert.has_value() != options.tls_key.has_value()) {
+        throw InputError("--tls-cert and --tls-key go together: give both (a PEM certificate and its private key), "
+                         "or neither for plain HTTP on a loopback address");
+    }
+    if (options.tls_cert) {
+        server_options.tls = http::make_tls_context(*options.tls_cert, *options.tls_key);
+    } else if (!http::is_loopback(server_options.listen)) {
+        // Tokens and ciphertexts must not cross a network in clear.
+        throw InputError("refusing to serve plain HTTP on " + server_options.listen.host +
+                         ", which is not a loopback address: pass --tls-cert FILE --tls-key FILE, "
+                         "or listen on 127.0.0.1 or [::1]");
+    }
+
+    const std::unique_ptr<Store> store = open_sqlite_store(global.data);
+    AuthService auth(*store);
+    SyncService sync(*store, Catalogue::builtin());
+
+    http::Metrics metrics;
+    http::Router router;
+    http::add_health_routes(router, metrics);
+    http::add_auth_routes(router, auth);
+    http::add_sync_routes(router, auth, sync, metrics);
+
+    // A client that disconnects must not kill the server with SIGPIPE
+    // (Asio avoids it on sockets; this also covers our stdout).
+    std::signal(SIGPIPE, SIG_IGN);
+
+    http::Server server(std::move(server_options), router, metrics);
+    // Exactly one line once the port is bound: scripts and tests read the
+    // real port from it (`--listen 127.0.0.1:0` picks a free one).
+    std::cout << "kim-server listening on " << server.url() << std::endl;
+    server.run();
+    std::cout << "kim-server stopped" << std::endl;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, GlobalOptions& global) {
+    auto options = std::make_shared<ServeOptions>();
+    CLI::App* cmd = app.add_subcommand("serve", "Serve the sync protocol over HTTP (TLS outside loopback)");
+    cmd->add_option("--listen", options->listen,
+                    "HOST:PORT to listen on, e.g. 127.0.0.1:8443 or [::1]:0 (port 0: any free port)")
+        ->required();
+    cmd->add_option("--threads", options->threads, "Threads serving requests (default 2)")
+        ->check(CLI::Range(1u, 256u));
+    cmd->add_option("--tls-cert", options->tls_cert, "PEM certificate (chain) for HTTPS; needs --tls-key");
+    cmd->add_option("--tls-key", options->tls_key, "PEM private key of the certificate; needs --tls-cert");
+    cmd->add_option("--max-connections", options->max_connections,
+                    "Connections open at once; more are answered 503 busy (default 256)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}));
+    cmd->callback([&global, options] { serve(global, *options); });
+}
+
+}  // namespace kim::server::cli

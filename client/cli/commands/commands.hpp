@@ -2,8 +2,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
 
 #include "../context.hpp"
+#include "kim/client/sync.hpp"
 
 namespace kim::cli {
 
@@ -17,6 +22,18 @@ void add_merge_commands(CLI::App& app, Context& ctx);
 void add_catalogue_commands(CLI::App& app, Context& ctx);
 // export-changes, import-changes
 void add_exchange_commands(CLI::App& app, Context& ctx);
+// config (server, ca-file), sync
+void add_sync_commands(CLI::App& app, Context& ctx);
+
+// The sync part of `kim status`: outbox, last sync, cursor, and the server
+// with whether it answers (GET /healthz, 2 s at most).
+struct SyncStatus {
+    client::SyncState state;
+    std::optional<client::ServerHealth> health;  // none when no server is configured
+};
+SyncStatus sync_status(client::Replica& replica);
+nlohmann::json to_json(const SyncStatus& status);
+void print_sync_status(std::ostream& out, const SyncStatus& status);
 
 // Writes `text` to `file` atomically with owner-only permissions.
 void write_private_file(const std::string& file, const std::string& text);

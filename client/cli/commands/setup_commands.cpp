@@ -1,4 +1,4 @@
-// kim init, kim key export, kim pubkey, kim status.
+// kim init, kim key export, kim pubkey, kim status (its sync part: sync_commands.cpp).
 #include <filesystem>
 #include <iostream>
 
@@ -66,13 +66,16 @@ void add_setup_commands(CLI::App& app, Context& ctx) {
         }
     });
 
-    auto* status = app.add_subcommand("status", "Show this replica's site, changes, conflicts and known replicas");
+    auto* status = app.add_subcommand("status", "Show this replica's site, changes, conflicts, known replicas and sync state");
     status->add_flag("--json", ctx.json, "Print JSON");
     status->callback([&ctx] {
         auto replica = ctx.open_replica();
         const auto s = replica.status();
+        const auto sync = sync_status(replica);
         if (ctx.json) {
-            std::cout << to_json(s).dump(2) << "\n";
+            auto j = to_json(s);
+            j["sync"] = to_json(sync);
+            std::cout << j.dump(2) << "\n";
             return;
         }
         std::cout << "Replica " << s.replica << " of site " << s.site << "\n"
@@ -83,6 +86,7 @@ void add_setup_commands(CLI::App& app, Context& ctx) {
                   << "  known replicas   ";
         for (const auto& p : s.peers) std::cout << " " << p;
         std::cout << "\n";
+        print_sync_status(std::cout, sync);
     });
 }
 

@@ -17,6 +17,16 @@ inline constexpr std::string_view sealed_keys = "sealed_keys";
 inline constexpr std::string_view last_hlc = "last_hlc";
 inline constexpr std::string_view next_arrival = "next_arrival";
 
+// Sync with the server (docs/decisions.md, entries "Sync: …"). The cursor, the
+// acknowledged seq and the last sync time belong to `sync_state_server`: they
+// start again from zero when the replica syncs with another server.
+inline constexpr std::string_view sync_server = "sync.server";              // configured URL, normalised
+inline constexpr std::string_view sync_ca_file = "sync.ca_file";            // extra CA certificate file
+inline constexpr std::string_view sync_state_server = "sync.state_server";  // the server the next three refer to
+inline constexpr std::string_view sync_pull_cursor = "sync.pull_cursor";    // server seq of the last page applied
+inline constexpr std::string_view sync_pushed_seq = "sync.pushed_seq";      // own changes up to it are acknowledged
+inline constexpr std::string_view sync_last_success = "sync.last_success";  // seconds since 1970, 0 = never
+
 inline constexpr std::string_view format_value = "kimsync-replica";
 
 std::optional<std::string> get(sqlite::Database& db, std::string_view key);

@@ -23,6 +23,8 @@ public:
     AuthService& operator=(const AuthService&) = delete;
 
     // Thread-safe. A fresh single-use challenge; kept for its lifetime only.
+    // InputError when the identity is not a well-formed name; BusyError
+    // (auth_errors.hpp, HTTP 503) while too many challenges are outstanding.
     protocol::ChallengeResponse challenge(const protocol::ChallengeRequest& request);
     // AuthError (one message for every reason, so that it reveals nothing
     // about who is enrolled) unless the signature answers a live challenge

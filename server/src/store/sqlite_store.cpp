@@ -1,1 +1,349 @@
-// placeholder: being written
+// The embedded default store: creating and opening it, enrolment and reads.
+#include "sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <algorithm>
+
+#include "server_schema.hpp"
+#include "sqlite_store_impl.hpp"
+#include "kim/shared/base64.hpp"
+#include "kim/shared/errors.hpp"
+
+namespace kim::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* format_key = "format";
+constexpr const char* format_value = "kimsync-server";
+constexpr const char* created_at_key = "created_at";
+constexpr const char* signing_key_key = "signing_key";
+constexpr const char* public_key_key = "public_key";
+constexpr const char* token_secret_key = "token_secret";
+
+// Idle read connections kept open: about one per HTTP thread.
+constexpr std::size_t idle_readers = 16;
+
+std::int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::optional<std::string> meta_get(sqlite::Database& db, std::string_view key) {
+    sqlite::Statement st(db, "SELECT value FROM meta WHERE key = ?");
+    st.bind(1, key);
+    if (!st.step()) return std::nullopt;
+    return st.text(0);
+}
+
+void meta_put(sqlite::Database& db, std::string_view key, std::string_view value) {
+    sqlite::Statement st(db, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    st.bind(1, key).bind(2, value).run();
+}
+
+[[noreturn]] void damaged(const fs::path& file, std::string_view what) {
+    throw IntegrityError("the server store " + file.string() + " lacks a valid '" + std::string(what) +
+                         "' entry; it is damaged: restore it from a backup");
+}
+
+// Decodes a secret straight into wiped memory; the decoded copy is wiped too.
+template <std::size_t N>
+Secret<N> secret_from_base64(const fs::path& file, std::string_view key, const std::string& text) {
+    auto bytes = base64_decode(text);
+    if (!bytes || bytes->size() != N) {
+        if (bytes) secure_wipe(bytes->data(), bytes->size());
+        damaged(file, key);
+    }
+    Secret<N> s;
+    std::copy(bytes->begin(), bytes->end(), s.data());
+    secure_wipe(bytes->data(), bytes->size());
+    return s;
+}
+
+ServerSecrets load_secrets(sqlite::Database& db, const fs::path& file) {
+    if (meta_get(db, format_key) != std::string(format_value)) {
+        throw InputError(file.string() + " is not a kim-server store; choose the right folder with --data");
+    }
+    ServerSecrets s;
+    const auto signing = meta_get(db, signing_key_key);
+    const auto token = meta_get(db, token_secret_key);
+    const auto public_key = meta_get(db, public_key_key);
+    if (!signing) damaged(file, signing_key_key);
+    if (!token) damaged(file, token_secret_key);
+    if (!public_key) damaged(file, public_key_key);
+    s.signing_key = secret_from_base64<crypto::secret_key_size>(file, signing_key_key, *signing);
+    s.token_secret = secret_from_base64<32>(file, token_secret_key, *token);
+    const auto pk = base64_decode_fixed<crypto::public_key_size>(*public_key);
+    if (!pk || *pk != crypto::public_key_of(s.signing_key)) damaged(file, public_key_key);
+    s.public_key = *pk;
+    return s;
+}
+
+// Creates an empty file readable by the owner only, before SQLite opens it:
+// SQLite gives its -wal and -shm files the same mode.
+void create_private_file(const fs::path& file) {
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw Error("cannot create " + file.string() + ": " + std::strerror(errno) + "; check the folder's permissions");
+    }
+    ::close(fd);
+}
+
+std::optional<crypto::PublicKey> key_column(const sqlite::Statement& st, int column) {
+    if (st.is_null(column)) return std::nullopt;
+    const Bytes b = st.blob(column);
+    crypto::PublicKey k{};
+    if (b.size() != k.size()) throw IntegrityError("a stored public key has the wrong size; the server store is damaged");
+    std::copy(b.begin(), b.end(), k.begin());
+    return k;
+}
+
+EnrolledReplica replica_from_row(const sqlite::Statement& st) {
+    EnrolledReplica r;
+    r.id = st.text(0);
+    r.site = st.text(1);
+    r.public_key = *key_column(st, 2);
+    r.enrolled_at = st.integer(3);
+    if (!st.is_null(4)) r.revoked_at = st.integer(4);
+    return r;
+}
+
+constexpr const char* replica_columns = "SELECT id, site, public_key, enrolled_at, revoked_at FROM replicas";
+
+// Replicas and users share one namespace: an identity names exactly one key.
+bool identity_taken(sqlite::Database& db, std::string_view id) {
+    sqlite::Statement st(db, "SELECT 1 FROM replicas WHERE id = ?1 UNION ALL SELECT 1 FROM users WHERE name = ?1");
+    st.bind(1, id);
+    return st.step();
+}
+
+}  // namespace
+
+Hash32 hash_column(const sqlite::Statement& st, int column, std::string_view what) {
+    const Bytes b = st.blob(column);
+    Hash32 h{};
+    if (b.size() != h.size()) {
+        throw IntegrityError("a stored " + std::string(what) + " has the wrong size; the server store is damaged");
+    }
+    std::copy(b.begin(), b.end(), h.begin());
+    return h;
+}
+
+void create_sqlite_store(const fs::path& data_dir) {
+    crypto::init();
+    const fs::path file = data_dir / server_database_file;
+    if (fs::exists(file)) {
+        throw StateError("there is already a server store in " + data_dir.string() +
+                         "; use it as it is, or choose another folder with --data");
+    }
+    fs::create_directories(data_dir);
+    // The folder holds the server's secrets and every site's ciphertexts: owner only.
+    if (::chmod(data_dir.c_str(), 0700) != 0) {
+        throw Error("cannot restrict the permissions of " + data_dir.string() + ": " + std::strerror(errno));
+    }
+    // Built under a temporary name and renamed, so that a failed init leaves no half-made store.
+    const fs::path tmp = data_dir / (std::string(server_database_file) + ".creating");
+    fs::remove(tmp);
+    create_private_file(tmp);
+    try {
+        sqlite::Database db(tmp, sqlite::Database::Mode::read_write);
+        migrate_server_store(db);
+        const auto keys = crypto::generate_signing_key();
+        const Key32 token_secret = crypto::random_key();
+        sqlite::Transaction tx(db);
+        meta_put(db, format_key, format_value);
+        meta_put(db, created_at_key, std::to_string(now_seconds()));
+        std::string signing = base64_encode(keys.secret_key.span());
+        std::string token = base64_encode(token_secret.span());
+        meta_put(db, signing_key_key, signing);
+        meta_put(db, token_secret_key, token);
+        secure_wipe(signing.data(), signing.size());
+        secure_wipe(token.data(), token.size());
+        meta_put(db, public_key_key, base64_encode(keys.public_key));
+        tx.commit();
+        // Persistent in the file: every later connection uses WAL.
+        db.exec("PRAGMA journal_mode = WAL");
+    } catch (...) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        throw;
+    }
+    fs::rename(tmp, file);
+}
+
+std::unique_ptr<Store> open_sqlite_store(const fs::path& data_dir) {
+    crypto::init();
+    const fs::path file = data_dir / server_database_file;
+    if (!fs::exists(file)) {
+        throw NotFoundError("no server store in " + data_dir.string() + ": create one with `kim-server --data " +
+                            data_dir.string() + " init`, or choose another folder with --data / KIM_SERVER_DATA");
+    }
+    auto writer = std::make_unique<sqlite::Database>(file, sqlite::Database::Mode::read_write);
+    migrate_server_store(*writer);
+    configure_writer(*writer);
+    ServerSecrets secrets = load_secrets(*writer, file);
+    return std::make_unique<SqliteStore>(file, std::move(writer), std::move(secrets));
+}
+
+SqliteStore::SqliteStore(const fs::path& file, std::unique_ptr<sqlite::Database> writer, ServerSecrets secrets)
+    : writer_(std::move(writer)), readers_(file, idle_readers), secrets_(std::move(secrets)) {}
+
+void SqliteStore::add_replica(const EnrolledReplica& r) {
+    std::lock_guard lock(writer_mutex_);
+    sqlite::Transaction tx(*writer_);
+    if (identity_taken(*writer_, r.id)) {
+        throw StateError("the id '" + r.id + "' is already enrolled (as a replica or a user); every replica needs its own id");
+    }
+    sqlite::Statement st(*writer_, "INSERT INTO replicas(id, site, public_key, enrolled_at, revoked_at) VALUES(?, ?, ?, ?, ?)");
+    st.bind(1, r.id).bind(2, r.site).bind(3, r.public_key).bind(4, r.enrolled_at);
+    if (r.revoked_at) {
+        st.bind(5, *r.revoked_at);
+    } else {
+        st.bind_null(5);
+    }
+    st.run();
+    tx.commit();
+}
+
+void SqliteStore::revoke_replica(std::string_view id, std::int64_t at) {
+    std::lock_guard lock(writer_mutex_);
+    sqlite::Transaction tx(*writer_);
+    sqlite::Statement find(*writer_, "SELECT revoked_at FROM replicas WHERE id = ?");
+    find.bind(1, id);
+    if (!find.step()) {
+        throw NotFoundError("no replica '" + std::string(id) + "' is enrolled; see `kim-server replica list`");
+    }
+    if (!find.is_null(0)) throw StateError("replica '" + std::string(id) + "' is already revoked");
+    sqlite::Statement st(*writer_, "UPDATE replicas SET revoked_at = ? WHERE id = ?");
+    st.bind(1, at).bind(2, id).run();
+    tx.commit();
+}
+
+std::vector<EnrolledReplica> SqliteStore::replicas() {
+    auto db = readers_.acquire();
+    sqlite::Statement st(*db, std::string(replica_columns) + " ORDER BY site, id");
+    std::vector<EnrolledReplica> out;
+    while (st.step()) out.push_back(replica_from_row(st));
+    return out;
+}
+
+std::optional<EnrolledReplica> SqliteStore::replica(std::string_view id) {
+    auto db = readers_.acquire();
+    sqlite::Statement st(*db, std::string(replica_columns) + " WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return replica_from_row(st);
+}
+
+void SqliteStore::add_user(const User& u) {
+    if (u.role == protocol::Role::replica) throw InputError("a user is a coordinator or an auditor; enrol replicas with `replica add`");
+    if (!u.public_key && !u.password_hash) throw InputError("a user needs a public key or a password");
+    std::lock_guard lock(writer_mutex_);
+    sqlite::Transaction tx(*writer_);
+    if (identity_taken(*writer_, u.name)) {
+        throw StateError("the name '" + u.name + "' is already enrolled (as a user or a replica); choose another");
+    }
+    sqlite::Statement st(*writer_, "INSERT INTO users(name, role, public_key, password_hash, created_at) VALUES(?, ?, ?, ?, ?)");
+    st.bind(1, u.name).bind(2, protocol::to_string(u.role));
+    if (u.public_key) {
+        st.bind(3, *u.public_key);
+    } else {
+        st.bind_null(3);
+    }
+    if (u.password_hash) {
+        st.bind(4, *u.password_hash);
+    } else {
+        st.bind_null(4);
+    }
+    st.bind(5, u.created_at).run();
+    tx.commit();
+}
+
+std::optional<User> SqliteStore::user(std::string_view name) {
+    auto db = readers_.acquire();
+    sqlite::Statement st(*db, "SELECT name, role, public_key, password_hash, created_at FROM users WHERE name = ?");
+    st.bind(1, name);
+    if (!st.step()) return std::nullopt;
+    User u;
+    u.name = st.text(0);
+    try {
+        u.role = protocol::role_from_string(st.text(1));
+    } catch (const InputError&) {
+        throw IntegrityError("a stored user has an unknown role; the server store is damaged");
+    }
+    u.public_key = key_column(st, 2);
+    if (!st.is_null(3)) u.password_hash = st.text(3);
+    u.created_at = st.integer(4);
+    return u;
+}
+
+std::unique_ptr<AppendTransaction> SqliteStore::begin_append() {
+    return make_sqlite_append_transaction(std::unique_lock(writer_mutex_), *writer_);
+}
+
+PullPage SqliteStore::read_site(std::string_view site, std::string_view skip_origin, std::uint64_t since,
+                                std::size_t limit, std::size_t soft_bytes) {
+    PullPage page;
+    page.next = since;
+    if (limit == 0) return page;
+    auto db = readers_.acquire();
+    // One snapshot for both queries: the writer commits whole batches in
+    // server order, so a snapshot always holds a prefix of the log.
+    ReadSnapshot snapshot(*db);
+    sqlite::Statement st(*db,
+                         "SELECT server_seq, envelope FROM log WHERE site = ? AND server_seq > ? AND origin <> ? "
+                         "ORDER BY server_seq LIMIT ?");
+    // One row more than the page holds tells whether more remain.
+    const std::size_t rows = std::min<std::size_t>(limit, INT64_MAX - 1) + 1;
+    st.bind(1, site).bind(2, static_cast<std::int64_t>(since)).bind(3, skip_origin).bind(4, static_cast<std::int64_t>(rows));
+    std::size_t bytes = 0;
+    while (st.step()) {
+        // The page always holds one entry at least, however large, so that a pull makes progress.
+        if (page.entries.size() == limit || (!page.entries.empty() && bytes >= soft_bytes)) {
+            page.more = true;
+            break;
+        }
+        LogEntry e{static_cast<std::uint64_t>(st.integer(0)), st.text(1)};
+        bytes += e.envelope.size();
+        page.next = e.server_seq;
+        page.entries.push_back(std::move(e));
+    }
+    if (!page.more) {
+        // Everything of the site in this snapshot was looked at, the caller's
+        // own changes included: the cursor moves past them too.
+        sqlite::Statement last(*db, "SELECT MAX(server_seq) FROM log WHERE site = ? AND server_seq > ?");
+        last.bind(1, site).bind(2, static_cast<std::int64_t>(since));
+        if (last.step() && !last.is_null(0)) page.next = std::max(page.next, static_cast<std::uint64_t>(last.integer(0)));
+    }
+    return page;
+}
+
+std::vector<std::string> SqliteStore::introductions(std::string_view site) {
+    auto db = readers_.acquire();
+    sqlite::Statement st(*db, "SELECT json FROM introductions WHERE site = ? ORDER BY replica");
+    st.bind(1, site);
+    std::vector<std::string> out;
+    while (st.step()) out.push_back(st.text(0));
+    return out;
+}
+
+LogSummary SqliteStore::summary() {
+    auto db = readers_.acquire();
+    sqlite::Statement st(*db, "SELECT server_seq, chain FROM log ORDER BY server_seq DESC LIMIT 1");
+    LogSummary s;
+    if (st.step()) {
+        s.last_seq = static_cast<std::uint64_t>(st.integer(0));
+        s.changes = s.last_seq;  // server_seq has no gaps
+        s.chain = hash_column(st, 1, "chain hash");
+    }
+    return s;
+}
+
+}  // namespace kim::server

@@ -15,8 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "kim/client/views.hpp"
+#include "kim/shared/crypto.hpp"
 #include "kim/shared/hlc.hpp"
 #include "kim/shared/passphrase_key.hpp"
+#include "kim/shared/protocol.hpp"
 
 namespace kim::client {
 
@@ -90,6 +92,43 @@ public:
     nlohmann::json export_changes();
     ImportReport import_changes(const nlohmann::json& bundle);
     nlohmann::json export_site_key(std::string_view bundle_passphrase, const KdfParams& kdf = KdfParams::interactive());
+
+    // Sync with the server: the building blocks of kim::client::sync
+    // (kim/client/sync.hpp), public so that tests and benchmarks can drive a
+    // server step by step. No network here.
+    SyncState sync_state();
+    // Stores the server's URL (checked and normalised: parse_server_url) and
+    // selects it as below. InputError for a URL kim cannot use.
+    void set_server(std::string_view url);
+    // Makes the cursor and acknowledgements refer to `url`: unchanged when
+    // they already do, started again from zero otherwise (re-pushing and
+    // re-pulling is safe, both sides take what they hold as duplicates).
+    void select_sync_server(std::string_view url);
+    // Starts the cursor and acknowledgements of the selected server from
+    // zero: everything is pushed and pulled again (after a server was restored
+    // from a backup that lacks changes it had acknowledged).
+    void reset_sync_state();
+    // An empty path goes back to the system's CA certificates.
+    void set_ca_file(std::string_view path);
+    // This replica's own changes not acknowledged yet, in seq order, with
+    // their ciphertexts: at most `max_changes`, and no more than `max_bytes`
+    // of JSON unless the first change alone is larger (it is still returned).
+    std::vector<nlohmann::json> outbox(std::size_t max_changes, std::size_t max_bytes);
+    // Records that the server stores this replica's changes up to `seq`.
+    // Never goes backwards; InputError beyond the last change written here.
+    void acknowledge_pushed(std::uint64_t seq);
+    // Verifies the page (introductions by the site key, every change as an
+    // import does) and applies it together with its cursor `next`, in one
+    // transaction: all of the page and its cursor, or nothing.
+    ImportReport apply_pulled(const protocol::PullResponse& page);
+    // Records the end of a complete sync (`when`: seconds since 1970).
+    void record_sync_success(std::int64_t when);
+    // This replica's introduction {replica, public_key, mac}: its key vouched
+    // for by the site key, for the server to relay to the site's replicas.
+    nlohmann::json introduction();
+    // Signs a protocol::auth_message with the replica's key. InputError for
+    // anything else: the key signs changes, and nothing may pass for one.
+    crypto::Signature sign_auth(std::string_view message);
 
     // Opaque; named here so that the implementation files can share helpers.
     struct Impl;

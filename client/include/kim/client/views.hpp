@@ -68,4 +68,15 @@ struct ReplicaStatus {
     std::vector<std::string> peers;
 };
 
+// Where this replica stands with the server (readable without the network).
+struct SyncState {
+    std::string server;        // configured URL (normalised); empty when none
+    std::string ca_file;       // extra CA certificate file; empty for the system's
+    std::string state_server;  // the server the cursor and acknowledgements below refer to
+    std::uint64_t pull_cursor = 0;   // server seq up to which the site's changes are applied here
+    std::uint64_t pushed_seq = 0;    // own changes up to this seq are stored on the server
+    std::uint64_t outbox = 0;        // own changes not acknowledged yet
+    std::int64_t last_success = 0;   // seconds since 1970 of the last complete sync; 0 = never
+};
+
 }  // namespace kim::client

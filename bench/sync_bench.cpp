@@ -1,0 +1,181 @@
+// Push and pull throughput through the real kim-server on loopback, and the
+// server's peak memory. Each run: a fresh server (SQLite on disk), a replica
+// that writes N realistic case edits offline (not timed), then
+//   push: that replica's `sync` (its outbox to the server), timed;
+//   pull: a new laptop of the same site bootstraps with `sync`, timed.
+// Everything on: TLS aside (loopback), every change is signed, verified by
+// the server on push and by the replica on pull, and stored with fsync.
+//
+// Usage: kim_bench_sync [--changes N] [--runs R] [--dir DIR] [--server PATH]
+#include <sys/types.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kim/client/replica.hpp"
+#include "kim/client/sync.hpp"
+#include "server_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using kim::client::Replica;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+    int changes = 10'000;
+    int runs = 5;
+    fs::path dir = "/var/tmp";
+    fs::path server = KIM_SERVER_BINARY;
+};
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--changes") o.changes = std::stoi(value());
+        else if (a == "--runs") o.runs = std::stoi(value());
+        else if (a == "--dir") o.dir = value();
+        else if (a == "--server") o.server = value();
+        else throw std::invalid_argument("unknown option " + a + " (see the comment at the top of sync_bench.cpp)");
+    }
+    if (o.changes < 10 || o.runs < 1) throw std::invalid_argument("--changes must be at least 10 and --runs at least 1");
+    return o;
+}
+
+// Peak resident memory of a process (VmHWM), in MiB.
+double peak_mib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    }
+    return 0;
+}
+
+kim::client::CreateOptions create_options(const fs::path& home, const std::string& replica) {
+    kim::client::CreateOptions o;
+    o.home = home;
+    o.site = "hamborn";
+    o.replica = replica;
+    o.passphrase = "benchmark passphrase";
+    o.kdf = kim::KdfParams::minimal();  // key derivation is not what is measured
+    return o;
+}
+
+// One case in ten is new (twelve fields, as an intake); the others are edits
+// of one to three fields of an existing case, as the days after an intake.
+void write_edits(Replica& r, int changes) {
+    std::vector<std::string> cases;
+    for (int i = 0; i < changes; ++i) {
+        if (i % 10 == 0) {
+            cases.push_back(r.create_case({{"name", "Synthetische Person " + std::to_string(i)},
+                                           {"birth_date", "1987-04-12"},
+                                           {"address", "Weseler Straße 12, 47169 Duisburg"},
+                                           {"phone", "0203 1234567"},
+                                           {"languages", "Arabisch, Deutsch A2"},
+                                           {"nationality", "syrisch"},
+                                           {"sex", "female"},
+                                           {"origin_region", "middle_east_north_africa"},
+                                           {"residence_category", "residence_permit"},
+                                           {"household_band", "3_4"},
+                                           {"need.wohnen", "2"},
+                                           {"need.deutsch", "1"}}));
+        } else if (i % 3 == 0) {
+            r.set_fields(cases.back(), {{"assessment", "Gespräch " + std::to_string(i) + ": Unterlagen für das Jobcenter "
+                                                      "besprochen, Termin bei der Wohnungsgesellschaft vereinbart."}});
+        } else {
+            r.set_fields(cases[static_cast<std::size_t>(i) % cases.size()],
+                         {{"need.arbeit", std::to_string(i % 4)}, {"phase", i % 2 ? "planning" : "linking"}});
+        }
+    }
+}
+
+struct RunResult {
+    double push_per_s = 0;
+    double pull_per_s = 0;
+    double server_peak_mib = 0;
+};
+
+RunResult run_once(const Options& o, int run) {
+    const fs::path dir = o.dir / ("kim-bench-sync-" + std::to_string(::getpid()) + "-" + std::to_string(run));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    RunResult result;
+    {
+        kim::test::ServerProcess server(o.server, dir / "server");
+        server.start();
+        Replica::create(create_options(dir / "hamborn-a", "hamborn-a"));
+        Replica a = Replica::open(dir / "hamborn-a", "benchmark passphrase");
+        server.enrol_replica("hamborn-a", "hamborn", Replica::info(dir / "hamborn-a").public_key);
+        write_edits(a, o.changes);
+
+        kim::client::SyncOptions sync;
+        sync.server = server.url();
+        auto t0 = Clock::now();
+        const auto pushed = kim::client::sync(a, sync);
+        const double push_s = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (pushed.pushed != static_cast<std::size_t>(o.changes)) throw std::runtime_error("not every change was pushed");
+
+        auto join = create_options(dir / "hamborn-b", "hamborn-b");
+        join.join_bundle = a.export_site_key("benchmark bundle passphrase", kim::KdfParams::minimal());
+        join.bundle_passphrase = "benchmark bundle passphrase";
+        Replica::create(join);
+        Replica b = Replica::open(dir / "hamborn-b", "benchmark passphrase");
+        server.enrol_replica("hamborn-b", "hamborn", Replica::info(dir / "hamborn-b").public_key);
+        t0 = Clock::now();
+        const auto pulled = kim::client::sync(b, sync);
+        const double pull_s = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (pulled.applied.applied != static_cast<std::size_t>(o.changes) || b.state_digest() != a.state_digest()) {
+            throw std::runtime_error("the new replica did not converge");
+        }
+        result = {o.changes / push_s, o.changes / pull_s, peak_mib(server.pid())};
+        server.stop();
+    }
+    fs::remove_all(dir);
+    return result;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const Options o = parse(argc, argv);
+        std::printf("sync through kim-server on loopback: %d case edits per run, %d runs, data in %s\n", o.changes,
+                    o.runs, o.dir.c_str());
+        std::printf("%-5s %14s %14s %18s\n", "run", "push ch/s", "pull ch/s", "server peak MiB");
+        std::vector<double> push, pull, peak;
+        for (int r = 1; r <= o.runs; ++r) {
+            const RunResult res = run_once(o, r);
+            std::printf("%-5d %14.0f %14.0f %18.1f\n", r, res.push_per_s, res.pull_per_s, res.server_peak_mib);
+            std::fflush(stdout);
+            push.push_back(res.push_per_s);
+            pull.push_back(res.pull_per_s);
+            peak.push_back(res.server_peak_mib);
+        }
+        std::printf("%-5s %14.0f %14.0f %18.1f\n", "median", median(push), median(pull), median(peak));
+        std::printf("max   %14s %14s %18.1f\n", "", "", *std::max_element(peak.begin(), peak.end()));
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kim_bench_sync: %s\n", e.what());
+        return 1;
+    }
+}

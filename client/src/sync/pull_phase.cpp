@@ -1,0 +1,75 @@
+// Pulling the site's changes page by page from the stored cursor; each page
+// is verified and applied with its cursor in one transaction.
+#include <algorithm>
+
+#include "kim/shared/errors.hpp"
+#include "sync_phases.hpp"
+
+namespace kim::client {
+
+namespace {
+
+void add(ImportReport& total, const ImportReport& page) {
+    total.received += page.received;
+    total.applied += page.applied;
+    total.duplicates += page.duplicates;
+    total.waiting = page.waiting;  // a count of what waits now, not a sum
+    total.introduced += page.introduced;
+    total.notes.insert(total.notes.end(), page.notes.begin(), page.notes.end());
+}
+
+}  // namespace
+
+void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& options, SyncReport& report) {
+    std::uint64_t cursor = replica.sync_state().pull_cursor;
+    const std::size_t limit = std::clamp<std::size_t>(options.pull_limit, 1, protocol::max_pull_limit);
+    SyncProgress progress;
+    progress.phase = SyncProgress::Phase::pull;
+    report.cursor = cursor;
+    for (;;) {
+        if (options.stop_requested && options.stop_requested()) {
+            report.stopped = true;
+            return;
+        }
+        const std::string target =
+            std::string(protocol::path_pull) + "?since=" + std::to_string(cursor) + "&limit=" + std::to_string(limit);
+        const HttpResponse r = session.send("GET", target);
+        if (r.status != 200) session.fail(r, "the pull after cursor " + std::to_string(cursor));
+        protocol::PullResponse page;
+        try {
+            page = protocol::pull_response_from_json(session.parse(r, "the server's page of changes"));
+        } catch (const InputError& e) {
+            throw Error("the server at " + session.server() + " sent a page that is not protocol v1: " + e.what());
+        }
+        ImportReport applied;
+        try {
+            applied = replica.apply_pulled(page);
+        } catch (const IntegrityError& e) {
+            throw IntegrityError(std::string(e.what()) + ". It came from the server at " + session.server() + " (after cursor " +
+                                 std::to_string(cursor) + "); nothing of that page was applied and the sync stops there. "
+                                 "Tell the server's administrator");
+        } catch (const InputError& e) {
+            // Malformed data from the server is not the person's input: the
+            // server (or something in between) is at fault.
+            throw IntegrityError("the server at " + session.server() + " sent a malformed change or introduction (" + e.what() +
+                                 "); nothing of that page was applied and the sync stops there. Tell the server's administrator");
+        }
+        add(report.applied, applied);
+        report.pulled += page.changes.size();
+        ++report.pages;
+        if (page.more && page.next <= cursor) {
+            throw Error("the server at " + session.server() + " says more changes remain but does not move its cursor past " +
+                        std::to_string(cursor) + "; the sync stops to avoid a loop. Tell the server's administrator");
+        }
+        cursor = std::max(cursor, page.next);
+        report.cursor = cursor;
+        progress.pulled = report.pulled;
+        progress.pages = report.pages;
+        progress.cursor = cursor;
+        progress.more = page.more;
+        if (options.progress) options.progress(progress);
+        if (!page.more) return;
+    }
+}
+
+}  // namespace kim::client

@@ -1,0 +1,125 @@
+// Authentication and error answers of the server (docs/protocol.md).
+#include "server_session.hpp"
+
+#include "kim/client/sync.hpp"
+#include "kim/shared/base64.hpp"
+#include "kim/shared/errors.hpp"
+#include "kim/shared/json_input.hpp"
+
+namespace kim::client {
+
+using nlohmann::json;
+
+namespace {
+
+// The server's own words, bounded; empty when the body is not an error body.
+protocol::ErrorBody error_body_of(const HttpResponse& r) {
+    try {
+        auto body = protocol::error_body_from_json(parse_untrusted_json(r.body, "the server's error answer"));
+        if (body.message.size() > 1000) body.message.resize(1000);
+        if (body.error.size() > 64) body.error.resize(64);
+        return body;
+    } catch (const Error&) {
+        return {};
+    }
+}
+
+std::string status_text(const HttpResponse& r, const protocol::ErrorBody& e) {
+    std::string s = "HTTP " + std::to_string(r.status);
+    if (!e.error.empty()) s += " " + e.error;
+    if (!e.message.empty()) s += ": " + e.message;
+    return s;
+}
+
+}  // namespace
+
+HttpResponse ServerSession::post(std::string_view target, const json& body) {
+    return transport_.send({"POST", std::string(target), body.dump(), ""});
+}
+
+json ServerSession::parse(const HttpResponse& response, std::string_view what) const {
+    try {
+        return parse_untrusted_json(response.body, what);
+    } catch (const InputError& e) {
+        throw Error("the server at " + server() + " answered with something that is not protocol v1 (" + e.what() +
+                    "); is this URL a kimsync server?");
+    }
+}
+
+void ServerSession::not_accepted(const std::string& detail) const {
+    const std::string& id = replica_.replica_id();
+    throw StateError("the server at " + server() + " does not accept replica '" + id + "' (" + detail +
+                     "): it is not enrolled there, was revoked, or was enrolled with another key. An administrator enrols "
+                     "it with `kim-server --data DIR replica add " + id + " --site " + replica_.site() +
+                     " --pubkey KEY` (KEY: the output of `kim pubkey` here)");
+}
+
+void ServerSession::authenticate() {
+    token_.clear();
+    const std::string& id = replica_.replica_id();
+    const HttpResponse c = post(protocol::path_challenge, protocol::to_json(protocol::ChallengeRequest{id}));
+    if (c.status != 200) fail(c, "the request for a challenge");
+    protocol::ChallengeResponse challenge;
+    try {
+        challenge = protocol::challenge_response_from_json(parse(c, "the server's challenge"));
+    } catch (const InputError& e) {
+        throw Error("the server at " + server() + " sent a challenge that is not protocol v1: " + e.what());
+    }
+    protocol::TokenRequest request{id, challenge.challenge, {}};
+    request.signature = base64_encode(replica_.sign_auth(protocol::auth_message(id, challenge.challenge)));
+    const HttpResponse t = post(protocol::path_token, protocol::to_json(request));
+    if (t.status == 401) not_accepted(status_text(t, error_body_of(t)));
+    if (t.status != 200) fail(t, "the request for a token");
+    protocol::TokenResponse token;
+    try {
+        token = protocol::token_response_from_json(parse(t, "the server's token"));
+    } catch (const InputError& e) {
+        throw Error("the server at " + server() + " sent a token answer that is not protocol v1: " + e.what());
+    }
+    if (token.role != protocol::Role::replica || token.identity != id) {
+        not_accepted("it knows '" + token.identity + "' as a " + std::string(protocol::to_string(token.role)) + ", not as this replica");
+    }
+    if (token.site != replica_.site()) {
+        throw StateError("the server at " + server() + " enrolled replica '" + id + "' for site '" + token.site +
+                         "', but this replica belongs to site '" + replica_.site() +
+                         "'; the administrator must enrol it for its own site (changes never cross sites)");
+    }
+    token_ = std::move(token.token);
+}
+
+HttpResponse ServerSession::send(std::string method, std::string target, std::string body) {
+    if (token_.empty()) authenticate();
+    HttpRequest request{std::move(method), std::move(target), std::move(body), token_};
+    HttpResponse r = transport_.send(request);
+    if (r.status != 401) return r;
+    authenticate();  // once: a second 401 is an answer, not an expired token
+    request.bearer = token_;
+    r = transport_.send(request);
+    if (r.status == 401) not_accepted(status_text(r, error_body_of(r)));
+    return r;
+}
+
+void ServerSession::fail(const HttpResponse& r, std::string_view doing) const {
+    const protocol::ErrorBody e = error_body_of(r);
+    const std::string what = status_text(r, e);
+    const std::string asking = "the server at " + server() + " refused " + std::string(doing) + " (" + what + ")";
+    switch (r.status) {
+        case 401: not_accepted(what);
+        case 403:
+            throw StateError(asking + ": replica '" + replica_.replica_id() + "' is not allowed to do that there");
+        case 503:
+            throw UnreachableError(server(), "it is busy (" + what + ")");
+        default: break;
+    }
+    if (e.error == "unsupported_protocol") {
+        throw StateError(asking + ": it does not speak protocol v" + std::to_string(protocol::version) +
+                         " of this kim; update kim or the server");
+    }
+    if (r.status >= 500) {
+        throw Error("the server at " + server() + " failed while answering " + std::string(doing) + " (" + what +
+                    "); nothing is lost here: run `kim sync` again later, and tell its administrator if it persists");
+    }
+    throw Error(asking);
+}
+
+}  // namespace kim::client

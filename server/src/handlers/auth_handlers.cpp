@@ -1,0 +1,22 @@
+// POST /v1/auth/challenge and POST /v1/auth/token (docs/protocol.md
+// "Authentication"). No token needed: these are how a caller gets one.
+#include "auth/auth_service.hpp"
+#include "handler_support.hpp"
+#include "handlers.hpp"
+#include "http/router.hpp"
+#include "kim/shared/protocol.hpp"
+
+namespace kim::server::http {
+
+void add_auth_routes(Router& router, AuthService& auth) {
+    router.add("POST", protocol::path_challenge, [&auth](const Request& request) {
+        const auto message = protocol::challenge_request_from_json(json_body(request, "the challenge request"));
+        return json_response(200, protocol::to_json(auth.challenge(message)));
+    });
+    router.add("POST", protocol::path_token, [&auth](const Request& request) {
+        const auto message = protocol::token_request_from_json(json_body(request, "the token request"));
+        return json_response(200, protocol::to_json(auth.token(message)));
+    });
+}
+
+}  // namespace kim::server::http

@@ -1,0 +1,21 @@
+// The endpoints of protocol v1, one family per file, each added to a router.
+#pragma once
+
+namespace kim::server {
+class AuthService;
+class SyncService;
+}  // namespace kim::server
+
+namespace kim::server::http {
+
+class Router;
+class Metrics;
+
+// POST /v1/auth/challenge, POST /v1/auth/token (auth_handlers.cpp).
+void add_auth_routes(Router& router, AuthService& auth);
+// POST /v1/push, GET /v1/pull (sync_handlers.cpp).
+void add_sync_routes(Router& router, AuthService& auth, SyncService& sync, Metrics& metrics);
+// GET /healthz, GET /metrics (health_handlers.cpp).
+void add_health_routes(Router& router, const Metrics& metrics);
+
+}  // namespace kim::server::http

@@ -1,0 +1,40 @@
+// The server store's schema steps, run by kim::sqlite::migrate.
+#include "server_schema.hpp"
+
+#include <iterator>
+#include <string_view>
+
+#include "kim/sqlite/migrations.hpp"
+
+namespace kim::embedded {
+extern const std::string_view server_001_initial;
+}
+
+namespace kim::server {
+
+namespace {
+
+// Append new steps here; never edit a step that has shipped.
+constexpr const std::string_view* steps[] = {
+    &embedded::server_001_initial,  // 1: enrolment, log, introductions
+};
+
+}  // namespace
+
+int latest_server_schema_version() { return static_cast<int>(std::size(steps)); }
+
+void migrate_server_store(sqlite::Database& db) { sqlite::migrate(db, steps, "this server store", "kim-server"); }
+
+void configure_writer(sqlite::Database& db) {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+    // A purge of ciphertexts (issue 4) must overwrite them, not just free the pages.
+    db.exec("PRAGMA secure_delete = ON");
+}
+
+void configure_reader(sqlite::Database& db) {
+    db.exec("PRAGMA query_only = ON");
+}
+
+}  // namespace kim::server
