@@ -40,7 +40,6 @@ CREATE TABLE users (
 -- is. The clear columns beside it let the audit (issue 4) find erased records
 -- and purge their ciphertexts by rewriting `envelope` only, and the
 -- statistics (issue 5) read the clear fields without parsing every envelope:
---   record_case  the case a record belongs to (the record itself for a case)
 --   erases       1 when the change carries `_erased`
 CREATE TABLE log (
     server_seq  INTEGER PRIMARY KEY,
@@ -49,7 +48,6 @@ CREATE TABLE log (
     site        TEXT    NOT NULL,
     record      TEXT    NOT NULL,
     kind        TEXT    NOT NULL,
-    record_case TEXT    NOT NULL,
     erases      INTEGER NOT NULL DEFAULT 0,
     hlc         INTEGER NOT NULL,
     hash        BLOB    NOT NULL CHECK (length(hash) = 32),
@@ -59,7 +57,21 @@ CREATE TABLE log (
     UNIQUE (origin, seq)
 );
 CREATE INDEX log_by_site ON log(site, server_seq);
-CREATE INDEX log_by_case ON log(record_case);
+CREATE INDEX log_by_record ON log(record);
+CREATE INDEX log_erasures ON log(site, record) WHERE erases = 1;
+
+-- The case each record of a site belongs to (the record itself for a case),
+-- learnt from the change that creates the record with its clear `case` link.
+-- Later edits do not repeat the link, and may arrive before the creating
+-- change of another replica: so it is kept per record, not per change.
+CREATE TABLE records (
+    site     TEXT NOT NULL,
+    record   TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    case_id  TEXT NOT NULL,
+    PRIMARY KEY (site, record)
+) WITHOUT ROWID;
+CREATE INDEX records_by_case ON records(site, case_id);
 
 -- History is never rewritten: only the envelope may change (a purge removes
 -- ciphertexts, which no hash covers), and no row may go.
@@ -68,7 +80,7 @@ BEGIN
     SELECT RAISE(ABORT, 'the change log is append-only');
 END;
 CREATE TRIGGER log_no_rewrite
-BEFORE UPDATE OF server_seq, origin, seq, site, record, kind, record_case, erases, hlc, hash, chain, received_at ON log
+BEFORE UPDATE OF server_seq, origin, seq, site, record, kind, erases, hlc, hash, chain, received_at ON log
 BEGIN
     SELECT RAISE(ABORT, 'the change log is append-only; only ciphertexts may be purged');
 END;

@@ -1,5 +1,4 @@
 // init, replica add|list|revoke, user add: the administrator's commands.
-#include <chrono>
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -12,15 +11,12 @@
 #include "store/sqlite_store.hpp"
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
+#include "kim/shared/hlc.hpp"
 #include "kim/shared/ids.hpp"
 
 namespace kim::server::cli {
 
 namespace {
-
-std::int64_t now_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // "2026-03-01 14:05 UTC": enrolment times for people.
 std::string format_time(std::int64_t seconds) {
@@ -92,7 +88,7 @@ void add_replica_commands(CLI::App& app, GlobalOptions& global) {
         r.id = add_args->id;
         r.site = add_args->site;
         r.public_key = parse_public_key(add_args->pubkey);
-        r.enrolled_at = now_seconds();
+        r.enrolled_at = system_seconds();
         open_sqlite_store(global.data)->add_replica(r);
         std::cout << "Enrolled replica " << r.id << " of site " << r.site << ". It may now sync with this server.\n";
     });
@@ -129,7 +125,7 @@ void add_replica_commands(CLI::App& app, GlobalOptions& global) {
     auto* revoke = replica->add_subcommand("revoke", "Revoke a replica (a lost or retired device); its past changes stay");
     revoke->add_option("ID", *revoke_id, "The replica's id")->required();
     revoke->callback([&global, revoke_id] {
-        open_sqlite_store(global.data)->revoke_replica(*revoke_id, now_seconds());
+        open_sqlite_store(global.data)->revoke_replica(*revoke_id, system_seconds());
         std::cout << "Revoked replica " << *revoke_id
                   << ": it can no longer sign in, push or pull (at once, also with a token it holds). Its past changes "
                      "stay in the log.\n";
@@ -163,7 +159,7 @@ void add_user_commands(CLI::App& app, GlobalOptions& global) {
         User u;
         u.name = args->name;
         u.role = protocol::role_from_string(args->role);
-        u.created_at = now_seconds();
+        u.created_at = system_seconds();
         if (!args->pubkey.empty()) {
             u.public_key = parse_public_key(args->pubkey);
         } else {

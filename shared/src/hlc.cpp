@@ -13,6 +13,11 @@ std::uint64_t system_millis() {
     return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+std::int64_t system_seconds() {
+    using namespace std::chrono;
+    return static_cast<std::int64_t>(duration_cast<seconds>(system_clock::now().time_since_epoch()).count());
+}
+
 HybridClock::HybridClock(std::uint64_t last, MillisSource now) : last_(last), now_(std::move(now)) {}
 
 std::uint64_t HybridClock::tick() {

@@ -112,8 +112,11 @@ TEST_F(access, a_replica_never_receives_another_sites_changes) {
         hochfeld.seal_and_advance(d);
         ASSERT_EQ(hochfeld.push({d}).status, 200);
     }
-    for (const auto& j : hochfeld.pull_all()) EXPECT_EQ(j.at("site"), "hochfeld-iso");
-    EXPECT_TRUE(hochfeld.pull_all().empty());  // its own changes are not echoed either
+    EXPECT_TRUE(hochfeld.pull_all().empty());  // its own changes are not echoed back, nor Hamborn's sent
+    ProtocolClient hochfeld_b = enrolled("hochfeld-b", "hochfeld-iso");
+    const auto hochfeld_seen = hochfeld_b.pull_all();
+    EXPECT_EQ(hochfeld_seen.size(), 3u);
+    for (const auto& j : hochfeld_seen) EXPECT_EQ(j.at("site"), "hochfeld-iso");
     const auto seen = hamborn_b.pull_all();
     EXPECT_EQ(seen.size(), 3u);
     for (const auto& j : seen) EXPECT_EQ(j.at("site"), "hamborn-iso");

@@ -243,6 +243,50 @@ TEST(sqlite_store, reads_do_not_wait_for_an_open_batch) {
     EXPECT_TRUE(enrolled);
 }
 
+TEST(sqlite_store, records_keep_their_case_from_the_creating_change) {
+    TempDir dir("kimserver");
+    auto store = kim::test::fresh_store(dir);
+    TestReplica a("hamborn-a", "hamborn");
+    const Change the_case = a.next_change();
+    // A goal of that case, then an edit of the goal without the case link.
+    const Change goal = a.next_change([&](Change& c) {
+        c.kind = "goal";
+        kim::FieldOp link;
+        link.field = "case";
+        link.value = the_case.record;
+        kim::FieldOp status;
+        status.field = "status";
+        status.value = "open";
+        c.ops = {link, status};
+    });
+    const Change goal_edit = a.next_change([&](Change& c) {
+        c.kind = "goal";
+        c.record = goal.record;
+        kim::FieldOp status;
+        status.field = "status";
+        status.value = "achieved";
+        c.ops = {status};
+    });
+    const Change erasure = a.next_change([&](Change& c) {
+        c.record = the_case.record;
+        kim::FieldOp erased;
+        erased.field = "_erased";
+        erased.value = true;
+        c.ops = {erased};
+    });
+    append_all(*store, {the_case, goal, goal_edit});
+
+    auto tx = store->begin_append();
+    EXPECT_EQ(tx->case_of("hamborn", the_case.record), the_case.record);
+    EXPECT_EQ(tx->case_of("hamborn", goal.record), the_case.record);
+    EXPECT_FALSE(tx->case_of("hochfeld", goal.record)) << "a record belongs to its site";
+    EXPECT_FALSE(tx->erased("hamborn", goal.record));
+    tx->append(erasure, kim::change_hash(erasure), kim::change_to_json(erasure).dump());
+    EXPECT_TRUE(tx->erased("hamborn", the_case.record));
+    EXPECT_TRUE(tx->erased("hamborn", goal.record)) << "erasing a case erases its records";
+    EXPECT_FALSE(tx->erased("hochfeld", goal.record)) << "another site's erasure of the same id counts for nothing";
+}
+
 TEST(sqlite_store, the_log_refuses_deletion_and_rewriting_but_not_a_purge) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);

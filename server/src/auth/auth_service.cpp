@@ -2,7 +2,6 @@
 #include "auth_service.hpp"
 
 #include <cctype>
-#include <chrono>
 
 #include "challenge_store.hpp"
 #include "token.hpp"
@@ -12,10 +11,6 @@
 #include "kim/shared/ids.hpp"
 
 namespace kim::server {
-
-std::int64_t system_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 namespace {
 
@@ -87,9 +82,12 @@ protocol::TokenResponse AuthService::token(const protocol::TokenRequest& request
     const auto signature = base64_decode_fixed<crypto::signature_size>(request.signature);
     if (!signature) sign_in_failed();
     const auto principal = principal_of(impl_->store, request.identity);
-    if (!principal) sign_in_failed();
     const std::string message = protocol::auth_message(request.identity, request.challenge);
-    if (!crypto::verify(principal->key, as_bytes(message), *signature)) sign_in_failed();
+    // An unknown identity costs the same verification as a known one, so that
+    // the answer's timing does not tell who is enrolled.
+    const crypto::PublicKey& key = principal ? principal->key : impl_->store.secrets().public_key;
+    const bool verified = crypto::verify(key, as_bytes(message), *signature);
+    if (!principal || !verified) sign_in_failed();
 
     TokenClaims claims{request.identity, principal->role, principal->site, now + protocol::token_lifetime_seconds};
     protocol::TokenResponse r;

@@ -9,11 +9,10 @@
 
 #include "../store/store.hpp"
 #include "caller.hpp"
+#include "kim/shared/hlc.hpp"
 #include "kim/shared/protocol.hpp"
 
 namespace kim::server {
-
-std::int64_t system_seconds();
 
 class AuthService {
 public:

@@ -1,27 +1,23 @@
 // One push batch: appends to the log inside one IMMEDIATE transaction on the
 // writer connection, with the gap-free server sequence and the chain hash.
-#include <chrono>
 
 #include "sqlite_store_impl.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
+#include "kim/shared/hlc.hpp"
 
 namespace kim::server {
 
 namespace {
 
-std::int64_t now_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// The case a record belongs to: its `case` link, or the record itself for a
-// case. Kept in clear beside the envelope so that erasing a case can find
-// the ciphertexts of all its records (issue 4).
-std::string record_case_of(const Change& c) {
+// The case a change names for its record: the record itself for a case,
+// the clear `case` link for the change that creates any other record.
+std::optional<std::string> case_named_by(const Change& c) {
+    if (c.kind == "case") return c.record;
     if (const FieldOp* link = c.op(field_case_link); link && link->value && link->value->is_string()) {
         return link->value->get<std::string>();
     }
-    return c.record;
+    return std::nullopt;
 }
 
 class SqliteAppendTransaction final : public AppendTransaction {
@@ -50,17 +46,17 @@ public:
         return StoredChangeRef{static_cast<std::uint64_t>(st.integer(0)), hash_column(st, 1, "change hash")};
     }
 
-    bool erased(std::string_view record) override {
+    bool erased(std::string_view site, std::string_view record) override {
         sqlite::Statement st(db_,
-                             "SELECT 1 FROM log WHERE erases = 1 AND record IN "
-                             "(?1, (SELECT record_case FROM log WHERE record = ?1 LIMIT 1)) LIMIT 1");
-        st.bind(1, record);
+                             "SELECT 1 FROM log WHERE site = ?1 AND erases = 1 AND record IN "
+                             "(?2, (SELECT case_id FROM records WHERE site = ?1 AND record = ?2)) LIMIT 1");
+        st.bind(1, site).bind(2, record);
         return st.step();
     }
 
-    std::optional<std::string> case_of(std::string_view record) override {
-        sqlite::Statement st(db_, "SELECT record_case FROM log WHERE record = ? LIMIT 1");
-        st.bind(1, record);
+    std::optional<std::string> case_of(std::string_view site, std::string_view record) override {
+        sqlite::Statement st(db_, "SELECT case_id FROM records WHERE site = ? AND record = ?");
+        st.bind(1, site).bind(2, record);
         if (!st.step()) return std::nullopt;
         return st.text(0);
     }
@@ -70,22 +66,28 @@ public:
         const std::uint64_t server_seq = last_seq_ + 1;
         const Hash32 chain = crypto::blake2b256(chain_, hash);
         sqlite::Statement st(db_,
-                             "INSERT INTO log(server_seq, origin, seq, site, record, kind, record_case, erases, hlc, "
-                             "hash, chain, envelope, received_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                             "INSERT INTO log(server_seq, origin, seq, site, record, kind, erases, hlc, "
+                             "hash, chain, envelope, received_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         st.bind(1, static_cast<std::int64_t>(server_seq))
             .bind(2, c.origin)
             .bind(3, static_cast<std::int64_t>(c.seq))
             .bind(4, c.site)
             .bind(5, c.record)
             .bind(6, c.kind)
-            .bind(7, record_case_of(c))
-            .bind(8, std::int64_t{c.op(field_erased) != nullptr})
-            .bind(9, static_cast<std::int64_t>(c.hlc))
-            .bind(10, hash)
-            .bind(11, chain)
-            .bind(12, envelope_json)
-            .bind(13, now_seconds())
+            .bind(7, std::int64_t{c.op(field_erased) != nullptr})
+            .bind(8, static_cast<std::int64_t>(c.hlc))
+            .bind(9, hash)
+            .bind(10, chain)
+            .bind(11, envelope_json)
+            .bind(12, system_seconds())
             .run();
+        if (const auto case_id = case_named_by(c)) {
+            // The first word on a record stands: a later change cannot move it to another case.
+            sqlite::Statement rec(db_,
+                                  "INSERT INTO records(site, record, kind, case_id) VALUES(?, ?, ?, ?) "
+                                  "ON CONFLICT(site, record) DO NOTHING");
+            rec.bind(1, c.site).bind(2, c.record).bind(3, c.kind).bind(4, *case_id).run();
+        }
         last_seq_ = server_seq;
         chain_ = chain;
         return server_seq;
@@ -101,7 +103,7 @@ public:
         sqlite::Statement st(db_,
                              "INSERT INTO introductions(replica, site, json, received_at) VALUES(?, ?, ?, ?) "
                              "ON CONFLICT(replica) DO UPDATE SET json = excluded.json, received_at = excluded.received_at");
-        st.bind(1, replica).bind(2, site.text(0)).bind(3, introduction_json).bind(4, now_seconds()).run();
+        st.bind(1, replica).bind(2, site.text(0)).bind(3, introduction_json).bind(4, system_seconds()).run();
     }
 
     void commit() override {

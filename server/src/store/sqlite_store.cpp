@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include "sqlite_store_impl.hpp"
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
+#include "kim/shared/hlc.hpp"
 
 namespace kim::server {
 
@@ -31,10 +31,6 @@ constexpr const char* token_secret_key = "token_secret";
 
 // Idle read connections kept open: about one per HTTP thread.
 constexpr std::size_t idle_readers = 16;
-
-std::int64_t now_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::optional<std::string> meta_get(sqlite::Database& db, std::string_view key) {
     sqlite::Statement st(db, "SELECT value FROM meta WHERE key = ?");
@@ -159,7 +155,7 @@ void create_sqlite_store(const fs::path& data_dir) {
         const Key32 token_secret = crypto::random_key();
         sqlite::Transaction tx(db);
         meta_put(db, format_key, format_value);
-        meta_put(db, created_at_key, std::to_string(now_seconds()));
+        meta_put(db, created_at_key, std::to_string(system_seconds()));
         std::string signing = base64_encode(keys.secret_key.span());
         std::string token = base64_encode(token_secret.span());
         meta_put(db, signing_key_key, signing);

@@ -77,12 +77,12 @@ public:
     virtual ~AppendTransaction() = default;
     virtual OriginTip tip(std::string_view origin) = 0;
     virtual std::optional<StoredChangeRef> find(std::string_view origin, std::uint64_t seq) = 0;
-    // Whether the log (with this batch's appends) erases `record` or the case
-    // it belongs to: its ciphertexts may then be gone from the replica.
-    virtual bool erased(std::string_view record) = 0;
-    // The case a logged record belongs to (the record itself for a case);
-    // nothing when the log does not hold the record.
-    virtual std::optional<std::string> case_of(std::string_view record) = 0;
+    // Whether the site's log (with this batch's appends) erases `record` or
+    // the case it belongs to: its ciphertexts may then be gone from the replica.
+    virtual bool erased(std::string_view site, std::string_view record) = 0;
+    // The case a record of the site belongs to (the record itself for a
+    // case), as named by the change that created it; nothing before that.
+    virtual std::optional<std::string> case_of(std::string_view site, std::string_view record) = 0;
     // Appends with the next server seq and chain[n] = BLAKE2b(chain[n-1] || hash);
     // returns the server seq.
     virtual std::uint64_t append(const Change& change, const Hash32& hash, std::string_view envelope_json) = 0;

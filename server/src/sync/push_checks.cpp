@@ -1,6 +1,8 @@
 // One pushed change against the rules of docs/protocol.md "Push".
 #include "push_checks.hpp"
 
+#include <algorithm>
+
 #include "kim/shared/base64.hpp"
 #include "kim/shared/change_rules.hpp"
 #include "kim/shared/hlc.hpp"
@@ -58,10 +60,10 @@ bool erased_record(const Change& c, AppendTransaction& tx, const PushContext& ct
     if (const FieldOp* link = c.op(field_case_link); link && link->value && link->value->is_string()) {
         case_id = link->value->get<std::string>();
     } else {
-        case_id = tx.case_of(c.record);
+        case_id = tx.case_of(c.site, c.record);
     }
     if (case_id && ctx.erased_in_batch.count(*case_id)) return true;
-    return tx.erased(c.record);
+    return tx.erased(c.site, c.record);
 }
 
 std::optional<ChangeVerdict> ciphertext_refusal(const Change& c, bool require_present) {
@@ -143,7 +145,9 @@ ChangeVerdict check_pushed_change(const PreparedChange& p, AppendTransaction& tx
         return v;
     }
     if (auto r = catalogue_refusal(c, ctx.catalogue)) return *r;
-    if (auto r = ciphertext_refusal(c, /*require_present=*/!erased_record(c, tx, ctx))) return *r;
+    const bool lacks_ciphertext =
+        std::any_of(c.ops.begin(), c.ops.end(), [](const FieldOp& op) { return op.ct_hash && !op.ct; });
+    if (auto r = ciphertext_refusal(c, /*require_present=*/!(lacks_ciphertext && erased_record(c, tx, ctx)))) return *r;
     if (auto r = signature_refusal(p, ctx)) return *r;
     if (chain_checks) {
         const OriginTip tip = tx.tip(c.origin);

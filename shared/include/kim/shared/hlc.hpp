@@ -15,6 +15,8 @@ constexpr std::uint64_t hlc_counter(std::uint64_t hlc) { return hlc & 0xffffu; }
 constexpr std::uint64_t hlc_max_millis = (std::uint64_t{1} << 48) - 1;
 
 std::uint64_t system_millis();
+// Wall-clock seconds since 1970 (enrolment times, token expiry).
+std::int64_t system_seconds();
 
 // How far ahead of the receiver's clock a change may be dated (DESIGN.md
 // "Clocks"): beyond it, the writer's clock is wrong and the change is refused,
