@@ -319,8 +319,31 @@ TEST(sqlite_store, replicas_are_enrolled_listed_and_revoked) {
     EXPECT_EQ(store->replica("hamborn-a")->revoked_at, std::optional<std::int64_t>(1234));
     EXPECT_THROW(store->revoke_replica("hamborn-a", 1235), kim::StateError);
     EXPECT_THROW(store->revoke_replica("rheinhausen-a", 1235), kim::NotFoundError);
-    // A revoked id stays taken: it names a key in the log's history.
-    EXPECT_THROW(store->add_replica(a.enrolment()), kim::StateError);
+    // A revoked id stays taken: it names a key in the log's history; the
+    // message says to set the laptop up with a new id.
+    try {
+        store->add_replica(a.enrolment());
+        ADD_FAILURE() << "a revoked id was enrolled again";
+    } catch (const kim::StateError& e) {
+        EXPECT_NE(std::string(e.what()).find("new id"), std::string::npos) << e.what();
+    }
+}
+
+TEST(sqlite_store, one_key_is_enrolled_for_one_replica_only) {
+    TempDir dir;
+    auto store = kim::test::fresh_store(dir);
+    TestReplica a("hochfeld-a", "hochfeld");
+    store->add_replica(a.enrolment());
+    auto pasted_twice = a.enrolment();
+    pasted_twice.id = "hamborn-y";
+    pasted_twice.site = "hamborn";
+    try {
+        store->add_replica(pasted_twice);
+        ADD_FAILURE() << "one key was enrolled for two replicas";
+    } catch (const kim::StateError& e) {
+        EXPECT_NE(std::string(e.what()).find("hochfeld-a"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(store->replicas().size(), 1u);
 }
 
 TEST(sqlite_store, users_and_replicas_share_one_namespace) {

@@ -40,7 +40,7 @@ ListenAddress parse_listen_address(std::string_view text) {
         port = rest.substr(1);
     } else {
         const auto colon = text.rfind(':');
-        if (colon == std::string_view::npos) refuse(text, "the port is missing");
+        if (colon == std::string_view::npos) refuse(text, "a host and a port are needed, separated by a colon");
         host = text.substr(0, colon);
         port = text.substr(colon + 1);
         if (host.find(':') != std::string_view::npos) refuse(text, "an IPv6 address needs brackets");

@@ -194,8 +194,28 @@ SqliteStore::SqliteStore(const fs::path& file, std::unique_ptr<sqlite::Database>
 void SqliteStore::add_replica(const EnrolledReplica& r) {
     std::lock_guard lock(writer_mutex_);
     sqlite::Transaction tx(*writer_);
+    {
+        sqlite::Statement revoked(*writer_, "SELECT 1 FROM replicas WHERE id = ? AND revoked_at IS NOT NULL");
+        revoked.bind(1, r.id);
+        if (revoked.step()) {
+            throw StateError("the id '" + r.id + "' belonged to a replica that was revoked, and a revoked id is never "
+                             "used again (its changes stay in the log under it). Set the laptop up again with a new id "
+                             "(`kim init --site SITE --replica NEW-ID --join ...`) and enrol that one");
+        }
+    }
     if (identity_taken(*writer_, r.id)) {
-        throw StateError("the id '" + r.id + "' is already enrolled (as a replica or a user); every replica needs its own id");
+        throw StateError("the id '" + r.id + "' is already enrolled (as a replica or a user); every replica needs its own "
+                         "id (see `kim-server replica list`)");
+    }
+    {
+        // One key, one replica: a key pasted twice is a mistake, and two ids
+        // with one key could push each other's changes.
+        sqlite::Statement same_key(*writer_, "SELECT id FROM replicas WHERE public_key = ?");
+        same_key.bind(1, r.public_key);
+        if (same_key.step()) {
+            throw StateError("this public key is already enrolled for replica '" + same_key.text(0) +
+                             "'; each laptop has its own key: run `kim pubkey` on the laptop to be enrolled and use its key");
+        }
     }
     sqlite::Statement st(*writer_, "INSERT INTO replicas(id, site, public_key, enrolled_at, revoked_at) VALUES(?, ?, ?, ?, ?)");
     st.bind(1, r.id).bind(2, r.site).bind(3, r.public_key).bind(4, r.enrolled_at);
