@@ -1,7 +1,4 @@
 // `kim-server`: the central sync server of kimsync and its administration.
-#include <sys/prctl.h>
-#include <sys/resource.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -10,22 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "kim/cli/cli_support.hpp"
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/errors.hpp"
 
 namespace {
 
-// Exit codes, as those of `kim` (documented in --help).
-enum Exit : int { ok = 0, failure = 1, bad_input = 2, not_found = 3, auth = 4, integrity = 5, state = 6 };
-
-int exit_code_of(const kim::Error& e) {
-    if (dynamic_cast<const kim::InputError*>(&e)) return bad_input;
-    if (dynamic_cast<const kim::NotFoundError*>(&e)) return not_found;
-    if (dynamic_cast<const kim::AuthError*>(&e) || dynamic_cast<const kim::PermissionError*>(&e)) return auth;
-    if (dynamic_cast<const kim::IntegrityError*>(&e)) return integrity;
-    if (dynamic_cast<const kim::StateError*>(&e)) return state;
-    return failure;
-}
+using namespace kim::cli;  // exit codes
 
 // Where the store lives unless --data says otherwise.
 std::filesystem::path default_data_dir() {
@@ -33,36 +21,7 @@ std::filesystem::path default_data_dir() {
     return "kim-server-data";
 }
 
-// "kim-server replica", for messages.
-std::string command_path(const CLI::App* app) {
-    std::string path = app->get_name();
-    for (const CLI::App* p = app->get_parent(); p; p = p->get_parent()) path = p->get_name() + " " + path;
-    return path;
-}
-
-// A usage error in our own words: CLI11 says "A subcommand is required" both
-// for a missing and for an unknown command; name the unknown one instead.
-std::string usage_message(CLI::App& app, const CLI::ParseError& e) {
-    CLI::App* deepest = &app;
-    while (!deepest->get_subcommands().empty()) deepest = deepest->get_subcommands().front();
-    const std::string path = command_path(deepest);
-    std::string message = e.what();
-    if (e.get_name() == "RequiredError" && deepest->get_require_subcommand_min() > 0) {
-        std::string known;
-        for (const CLI::App* sub : deepest->get_subcommands([](CLI::App*) { return true; })) {
-            known += (known.empty() ? "" : ", ") + sub->get_name();
-        }
-        const auto rest = app.remaining(true);
-        if (!rest.empty() && !rest.front().starts_with("-")) {
-            message = "unknown command '" + rest.front() + "' for `" + path + "`; the commands are: " + known;
-        } else {
-            message = "`" + path + "` needs a command: " + known;
-        }
-    }
-    return message + " (see `" + path + " --help`)";
-}
-
-void report(const std::string& message) { std::cerr << "kim-server: error: " << message << "\n"; }
+void report(const std::string& message) { std::cerr << "kim-server: " << message << "\n"; }
 
 }  // namespace
 
@@ -81,20 +40,18 @@ int main(int argc, char** argv) {
     kim::server::cli::add_serve_command(app, global);
 
     // A core dump would write the server's signing key and token secret to disk.
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    const rlimit no_core{0, 0};
-    setrlimit(RLIMIT_CORE, &no_core);
+    kim::cli::disable_core_dumps();
     try {
         kim::crypto::init();
         app.parse(argc, argv);
         return ok;
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-        report(usage_message(app, e));
+        report(kim::cli::usage_message(app, e));
         return bad_input;
     } catch (const kim::Error& e) {
         report(e.what());
-        return exit_code_of(e);
+        return kim::cli::exit_code_of(e);
     } catch (const std::filesystem::filesystem_error& e) {
         report("cannot use " + e.path1().string() + ": " + e.code().message() + "; check the path and its permissions");
         return failure;
