@@ -248,4 +248,38 @@ TEST(http_limits, tls_serves_with_the_given_certificate) {
     EXPECT_NE(again.out.find("HTTP/1.1 200"), std::string::npos) << again.out << again.err;
 }
 
+TEST_F(http_input, a_large_body_to_the_auth_routes_is_a_413_at_once) {
+    // Anyone may call /v1/auth/*: their limit is 16 KiB, not the 16 MiB of a push.
+    const std::string big(1024 * 1024, ' ');
+    for (const char* path : {"/v1/auth/challenge", "/v1/auth/token"}) {
+        const auto start = std::chrono::steady_clock::now();
+        const HttpResponse r = http_request(port(), "POST", path, big, {}, 10'000);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << path;
+        expect_error(r, 413, "too_large");
+        EXPECT_NE(r.json().at("message").get<std::string>().find("16 KiB"), std::string::npos) << r.body;
+    }
+    // So are GET routes and unknown paths with a body over 16 KiB.
+    expect_error(http_request(port(), "GET", "/healthz", std::string(64 * 1024, ' ')), 413, "too_large");
+    expect_error(http_request(port(), "POST", "/v1/nothing-here", std::string(64 * 1024, ' ')), 413, "too_large");
+    expect_alive();
+}
+
+TEST_F(http_input, a_push_without_a_valid_token_is_a_401_before_its_body) {
+    // The header promises 10 MiB; only a few bytes follow. Were the server
+    // waiting for the body, the answer would be a 408 after 30 s.
+    for (const std::string& authorization :
+         {std::string(), std::string("Authorization: Bearer kim1.eyJzdWIiOiJ4In0.AAAA\r\n")}) {
+        const std::string request = "POST /v1/push HTTP/1.1\r\nHost: x\r\n" + authorization +
+                                    "Content-Type: application/json\r\nContent-Length: " +
+                                    std::to_string(10 * 1024 * 1024) + "\r\n\r\n{\"changes\": [";
+        const auto start = std::chrono::steady_clock::now();
+        const HttpResponse r = kim::test::parse_response(kim::test::raw_exchange(port(), request, 10'000));
+        EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << authorization;
+        expect_error(r, 401, "unauthenticated");
+        ASSERT_EQ(r.headers.count("www-authenticate"), 1u) << authorization;
+        EXPECT_EQ(r.headers.at("www-authenticate"), "Bearer");
+    }
+    expect_alive();
+}
+
 }  // namespace

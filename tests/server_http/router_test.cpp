@@ -155,3 +155,74 @@ TEST(router, error_messages_do_not_echo_a_hostile_path_raw) {
     EXPECT_EQ(r.body.find('\x1b'), std::string::npos);
     EXPECT_LT(r.body.size(), 500u);
 }
+
+TEST(router, body_limits_are_per_route_and_small_for_anything_else) {
+    using kim::server::http::RouteOptions;
+    using kim::server::http::small_body_limit;
+    Router router;
+    router.add("POST", "/v1/push", [](const Request&) { return Response{}; }, RouteOptions{16u << 20, {}});
+    router.add("POST", "/v1/auth/token", [](const Request&) { return Response{}; }, RouteOptions{4096, {}});
+    router.add("GET", "/v1/pull", [](const Request&) { return Response{}; });
+    EXPECT_EQ(router.body_limit("POST", "/v1/push"), 16u << 20);
+    EXPECT_EQ(router.body_limit("POST", "/v1/auth/token"), 4096u);
+    EXPECT_EQ(router.body_limit("GET", "/v1/pull"), small_body_limit);
+    // The large limit belongs to the method and path together.
+    EXPECT_EQ(router.body_limit("PUT", "/v1/push"), small_body_limit);
+    EXPECT_EQ(router.body_limit("GET", "/v1/push"), small_body_limit);
+    for (const char* path : {"/v1/push/", "/v2/push", "/V1/PUSH", "/nothing", ""}) {
+        EXPECT_EQ(router.body_limit("POST", path), small_body_limit) << path;
+    }
+    EXPECT_LE(small_body_limit, 16u * 1024);
+}
+
+TEST(router, a_header_check_refuses_before_the_body_with_the_usual_mapping) {
+    using kim::server::http::RouteOptions;
+    Router router;
+    int checks = 0;
+    int handled = 0;
+    router.add(
+        "POST", "/v1/push",
+        [&](const Request&) {
+            ++handled;
+            return Response{};
+        },
+        RouteOptions{1024, [&](const Request& head) {
+                         ++checks;
+                         EXPECT_TRUE(head.body.empty());
+                         if (head.authorization != "Bearer good") throw kim::AuthError("the token is not valid");
+                     }});
+    router.add("GET", "/healthz", [](const Request&) { return Response{}; });
+
+    Request forged = request("POST", "/v1/push?x=1");
+    forged.authorization = "Bearer forged";
+    const auto refusal = router.check_before_body(forged);
+    ASSERT_TRUE(refusal.has_value());
+    EXPECT_EQ(refusal->status, 401u);
+    EXPECT_EQ(error_code_of(*refusal), "unauthenticated");
+    EXPECT_EQ(header(*refusal, "WWW-Authenticate"), "Bearer");
+    EXPECT_TRUE(router.check_before_body(request("POST", "/v1/push")).has_value());  // no token at all
+
+    Request good = request("POST", "/v1/push");
+    good.authorization = "Bearer good";
+    EXPECT_FALSE(router.check_before_body(good).has_value());
+    EXPECT_EQ(checks, 3);
+    EXPECT_EQ(handled, 0);  // the check never runs the handler
+
+    // Routes without a check, other methods and unknown paths: nothing to
+    // refuse before the body (handle() answers them as before).
+    EXPECT_FALSE(router.check_before_body(request("GET", "/healthz")).has_value());
+    EXPECT_FALSE(router.check_before_body(request("GET", "/v1/push")).has_value());
+    EXPECT_FALSE(router.check_before_body(request("POST", "/v2/push")).has_value());
+    EXPECT_EQ(checks, 3);
+}
+
+TEST(router, a_header_check_that_fails_otherwise_is_500_not_a_crash) {
+    using kim::server::http::RouteOptions;
+    Router router;
+    router.add("POST", "/v1/push", [](const Request&) { return Response{}; },
+               RouteOptions{1024, [](const Request&) { throw std::runtime_error("secret detail"); }});
+    const auto refusal = router.check_before_body(request("POST", "/v1/push"));
+    ASSERT_TRUE(refusal.has_value());
+    EXPECT_EQ(refusal->status, 500u);
+    EXPECT_EQ(refusal->body.find("secret detail"), std::string::npos);
+}

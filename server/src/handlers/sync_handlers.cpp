@@ -42,9 +42,13 @@ Response pull(AuthService& auth, SyncService& sync, const Request& request) {
 }  // namespace
 
 void add_sync_routes(Router& router, AuthService& auth, SyncService& sync, Metrics& metrics) {
-    router.add("POST", protocol::path_push, [&auth, &sync, &metrics](const Request& request) {
-        return push(auth, sync, metrics, request);
-    });
+    // The token is checked on the header, before up to 16 MiB of body are
+    // read from a caller who may not push at all; push() checks it again.
+    router.add(
+        "POST", protocol::path_push,
+        [&auth, &sync, &metrics](const Request& request) { return push(auth, sync, metrics, request); },
+        RouteOptions{protocol::max_request_body_bytes,
+                     [&auth](const Request& head) { static_cast<void>(authenticated_caller(auth, head)); }});
     router.add("GET", protocol::path_pull,
                [&auth, &sync](const Request& request) { return pull(auth, sync, request); });
 }

@@ -32,15 +32,16 @@ Response unsupported_protocol(std::string_view asked) {
 
 }  // namespace
 
-void Router::add(std::string_view method, std::string_view path, Handler handler) {
+void Router::add(std::string_view method, std::string_view path, Handler handler, RouteOptions options) {
+    Method entry{std::string(method), std::move(handler), std::move(options)};
     for (auto& route : routes_) {
         if (route.path == path) {
-            route.methods.emplace_back(std::string(method), std::move(handler));
+            route.methods.push_back(std::move(entry));
             return;
         }
     }
     routes_.push_back(Route{std::string(path), {}});
-    routes_.back().methods.emplace_back(std::string(method), std::move(handler));
+    routes_.back().methods.push_back(std::move(entry));
 }
 
 const Router::Route* Router::find(std::string_view path) const {
@@ -48,6 +49,32 @@ const Router::Route* Router::find(std::string_view path) const {
         if (route.path == path) return &route;
     }
     return nullptr;
+}
+
+const Router::Method* Router::find(std::string_view method, std::string_view path) const {
+    const Route* route = find(path);
+    if (!route) return nullptr;
+    for (const auto& entry : route->methods) {
+        if (entry.name == method) return &entry;
+    }
+    return nullptr;
+}
+
+std::size_t Router::body_limit(std::string_view method, std::string_view path) const {
+    const Method* entry = find(method, path);
+    return entry ? entry->options.body_limit : small_body_limit;
+}
+
+std::optional<Response> Router::check_before_body(const Request& head) const {
+    const Method* entry = find(head.method, head.path);
+    if (!entry || !entry->options.before_body) return std::nullopt;
+    try {
+        entry->options.before_body(head);
+        return std::nullopt;
+    } catch (...) {
+        return response_for_current_exception(printable_excerpt(head.method, 16) + " " +
+                                              printable_excerpt(head.path, 80));
+    }
 }
 
 std::string_view Router::route_label(std::string_view path) const {
@@ -67,9 +94,9 @@ Response Router::handle(const Request& request) const {
                                       "; see docs/protocol.md for the paths of the sync protocol");
         }
         std::string allow;
-        for (const auto& [method, handler] : route->methods) {
-            if (method == request.method) return handler(request);
-            allow += (allow.empty() ? "" : ", ") + method;
+        for (const auto& method : route->methods) {
+            if (method.name == request.method) return method.handler(request);
+            allow += (allow.empty() ? "" : ", ") + method.name;
         }
         Response response = error_response(
             405, "method_not_allowed",

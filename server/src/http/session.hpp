@@ -29,6 +29,8 @@ struct SessionLimits {
     std::chrono::milliseconds idle_timeout{30'000};     // between keep-alive requests
     std::chrono::milliseconds write_timeout{30'000};    // a client that does not read its response
     std::chrono::milliseconds linger_timeout{2'000};    // reading what a client still sends after our last answer
+    // A ceiling over every route's own limit (Router::body_limit), which the
+    // session applies once the header names the route.
     std::size_t body_limit = protocol::max_request_body_bytes;
     std::size_t header_limit = 16 * 1024;
 };

@@ -3,6 +3,7 @@
 // two compile in parallel. Nothing else includes this (Beast is heavy).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
@@ -93,7 +94,10 @@ private:
     void wait_for_request() {
         if (stopping_) return close_gracefully();
         parser_.emplace();
-        parser_->body_limit(context_.limits.body_limit);
+        // The largest body of any route until the header says which route
+        // this is (on_header() then lowers it to the route's own limit).
+        body_limit_ = context_.limits.body_limit;
+        parser_->body_limit(body_limit_);
         parser_->header_limit(static_cast<std::uint32_t>(context_.limits.header_limit));
         idle_ = true;
         if (buffer_.size() > 0) return begin_request();  // a pipelined request is already here
@@ -136,6 +140,7 @@ private:
             busy.headers.emplace_back("Retry-After", "1");
             return send(std::move(busy), false);
         }
+        if (refuse_before_body()) return;
         if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue") && !parser_->is_done()) {
             // curl and others wait for this before they send a large body.
             continue_.emplace(bhttp::status::continue_, parser_->get().version());
@@ -144,6 +149,48 @@ private:
                                       beast::bind_front_handler(&Session::on_continue, this->shared_from_this()));
         }
         read_body();
+    }
+
+    // With the header read and the body not yet: the route's body limit, and
+    // the route's own check of the header (the token of a push), so that a
+    // body nobody will use is never read. True when an answer is on its way.
+    bool refuse_before_body() {
+        const auto& header = parser_->get();
+        const auto target = header.target();
+        Request head = request_for_target(std::string(header.method_string()),
+                                          std::string_view(target.data(), target.size()));
+        body_limit_ = std::min(context_.limits.body_limit, context_.router.body_limit(head.method, head.path));
+        // Beast checks a Content-Length against the limit only while it parses
+        // the header (against the largest limit, then); chunked bodies are
+        // counted against the limit set here as they arrive.
+        const auto length = parser_->content_length();
+        if (length && *length > body_limit_) {
+            send_too_large();
+            return true;
+        }
+        parser_->body_limit(body_limit_);
+        head.authorization = std::string(header[bhttp::field::authorization]);
+        std::optional<Response> refusal;
+        try {
+            refusal = context_.router.check_before_body(head);
+        } catch (...) {
+            log_line("internal error: no answer could be built for a request; connection closed");
+            close_now();
+            return true;
+        }
+        if (!refusal) return false;
+        // The body (if any) stays unread: the connection cannot carry another request.
+        send(std::move(*refusal), parser_->is_done() && header.keep_alive());
+        return true;
+    }
+
+    void send_too_large() {
+        const bool push = log_path_ == protocol::path_push;
+        const std::string size = body_limit_ >= 1024 * 1024 ? std::to_string(body_limit_ / (1024 * 1024)) + " MiB"
+                                                            : std::to_string(body_limit_ / 1024) + " KiB";
+        send_error(413, "too_large",
+                   "the request body is larger than " + size + ", the limit for " + printable_excerpt(log_method_, 16) +
+                       " " + printable_excerpt(log_path_, 80) + (push ? "; send fewer changes per push" : ""));
     }
 
     void on_continue(beast::error_code ec, std::size_t) {
@@ -197,12 +244,7 @@ private:
             return close_now();
         }
         if (is_disconnect(ec)) return close_now();
-        if (ec == bhttp::error::body_limit) {
-            return send_error(413, "too_large",
-                              "the request body is larger than " +
-                                  std::to_string(context_.limits.body_limit / (1024 * 1024)) +
-                                  " MiB; send fewer changes per push");
-        }
+        if (ec == bhttp::error::body_limit) return send_too_large();
         if (ec == bhttp::error::header_limit) {
             return send_error(400, "bad_request",
                               "the request headers are larger than " +
@@ -340,6 +382,7 @@ private:
     std::optional<bhttp::response<bhttp::string_body>> response_;
     std::array<char, 16 * 1024> drain_buffer_{};
 
+    std::size_t body_limit_ = 0;  // of the request being read
     std::uint64_t deadline_generation_ = 0;
     bool timed_out_ = false;
     bool idle_ = true;      // waiting for the first byte of a request
