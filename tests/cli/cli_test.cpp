@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "run_process.hpp"
+#include "server_process.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -592,6 +593,63 @@ TEST_F(cli_import, import_of_tampered_signature_is_an_integrity_error) {
     write_file(file, tampered);
     expect_kim_error(kim_at(b_, {"import-changes", file.string()}), 5, "signature", "importing a tampered file");
     expect_b_unchanged("importing a tampered file");
+}
+
+// `kim config`, `kim sync` and `kim status` against the real kim-server.
+TEST(cli_sync, config_sync_and_status_through_the_server) {
+    TempDir dir;
+    kim::test::ServerProcess server(KIM_SERVER_BINARY, dir / "server");
+    server.start();
+    fs::path a, b;
+    init_site_pair(dir.path(), a, b);
+    for (const auto& [home, id] : {std::pair{a, "hamborn-a"}, std::pair{b, "hamborn-b"}}) {
+        server.enrol_replica(id, "hamborn", trimmed(ok(home, {"pubkey"})));
+        ok(home, {"config", "server", server.url()});
+    }
+    EXPECT_NE(ok(a, {"config"}).find(server.url()), std::string::npos);
+
+    const std::string id = new_id(a, {"case", "new", "name=" + kName, "need.wohnen=2"});
+    json status = ok_json(a, {"status", "--json"});
+    EXPECT_EQ(status.at("sync").at("outbox"), 1);
+    EXPECT_EQ(status.at("sync").at("reachable"), true);
+    EXPECT_TRUE(status.at("sync").at("last_sync").is_null());
+
+    const std::string pushed = ok(a, {"sync"});
+    EXPECT_NE(pushed.find("pushed 1"), std::string::npos) << pushed;
+    status = ok_json(a, {"status", "--json"});
+    EXPECT_EQ(status.at("sync").at("outbox"), 0);
+    EXPECT_FALSE(status.at("sync").at("last_sync").is_null());
+
+    ok(b, {"sync"});
+    EXPECT_NE(ok(b, {"case", "show", id}).find(kName), std::string::npos);
+    EXPECT_GT(ok_json(b, {"status", "--json"}).at("sync").at("pull_cursor").get<int>(), 0);
+
+    // The server goes away: a clear failure, exit 1, and the edit waits in the outbox.
+    ok(b, {"case", "set", id, "phase=planning"});
+    server.stop();
+    expect_kim_error(kim_at(b, {"sync"}), 1, "outbox", "syncing while the server is down");
+    status = ok_json(b, {"status", "--json"});
+    EXPECT_EQ(status.at("sync").at("outbox"), 1);
+    EXPECT_EQ(status.at("sync").at("reachable"), false);
+    server.start();
+    ok(b, {"sync", "--server", server.url()});
+    ok(a, {"sync", "--server", server.url()});
+    EXPECT_EQ(ok_json(a, {"case", "show", id, "--json"}), ok_json(b, {"case", "show", id, "--json"}));
+}
+
+TEST(cli_sync, refusals_have_their_own_exit_codes) {
+    TempDir dir;
+    kim::test::ServerProcess server(KIM_SERVER_BINARY, dir / "server");
+    server.start();
+    const fs::path a = dir / "hamborn-a";
+    ok(a, {"init", "--site", "hamborn", "--replica", "hamborn-a"});
+    new_id(a, {"case", "new", "name=" + kName});
+    // Not enrolled: the server refuses the replica (state), with the line the administrator needs.
+    expect_kim_error(kim_at(a, {"sync", "--server", server.url()}), 6, "replica add", "syncing before enrolment");
+    // A URL kim cannot use: bad input, and nothing changes.
+    expect_kim_error(kim_at(a, {"config", "server", "ftp://example.org"}), 2, "", "an ftp URL");
+    expect_kim_error(kim_at(a, {"config", "server", "http://192.0.2.7:8080"}), 2, "https", "plain http to another computer");
+    EXPECT_EQ(ok_json(a, {"status", "--json"}).at("sync").at("outbox"), 1);
 }
 
 }  // namespace
