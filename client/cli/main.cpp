@@ -1,57 +1,15 @@
 // `kim`: the case managers' tool for their site's encrypted replica.
-#include <sys/prctl.h>
-#include <sys/resource.h>
-
 #include <iostream>
 
 #include "commands/commands.hpp"
 #include "output.hpp"
+#include "kim/cli/cli_support.hpp"
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/errors.hpp"
 
 namespace {
 
-// Exit codes, documented in `kim --help` and the README.
-enum Exit : int { ok = 0, failure = 1, bad_input = 2, not_found = 3, wrong_secret = 4, integrity = 5, state = 6 };
-
-// "kim case", for messages.
-std::string command_path(const CLI::App* app) {
-    std::string path = app->get_name();
-    for (const CLI::App* p = app->get_parent(); p; p = p->get_parent()) path = p->get_name() + " " + path;
-    return path;
-}
-
-// A usage error in kim's own words: CLI11 says "A subcommand is required" both
-// for `kim` alone and for `kim frobnicate`; name the unknown command instead.
-std::string usage_message(CLI::App& app, const CLI::ParseError& e) {
-    CLI::App* deepest = &app;
-    while (!deepest->get_subcommands().empty()) deepest = deepest->get_subcommands().front();
-    const std::string path = command_path(deepest);
-    std::string message = e.what();
-    if (e.get_name() == "RequiredError" && deepest->get_require_subcommand_min() > 0) {
-        std::string known;
-        for (const CLI::App* sub : deepest->get_subcommands([](CLI::App*) { return true; })) {
-            known += (known.empty() ? "" : ", ") + sub->get_name();
-        }
-        const auto rest = app.remaining(true);
-        if (!rest.empty() && !rest.front().starts_with("-")) {
-            message = "unknown command '" + rest.front() + "' for `" + path + "`; the commands are: " + known;
-        } else {
-            message = "`" + path + "` needs a command: " + known;
-        }
-    }
-    return message + " (see `" + path + " --help`)";
-}
-
-// One exit code per kind of kim::Error; any other kim::Error is a failure.
-int exit_code_of(const kim::Error& e) {
-    if (dynamic_cast<const kim::InputError*>(&e)) return bad_input;
-    if (dynamic_cast<const kim::NotFoundError*>(&e)) return not_found;
-    if (dynamic_cast<const kim::AuthError*>(&e)) return wrong_secret;
-    if (dynamic_cast<const kim::IntegrityError*>(&e)) return integrity;
-    if (dynamic_cast<const kim::StateError*>(&e)) return state;
-    return failure;
-}
+using namespace kim::cli;  // exit codes, usage_message, exit_code_of
 
 // After a wrong passphrase: where it came from (the environment or the prompt).
 std::string passphrase_hint(const kim::Error& e) {
@@ -79,9 +37,7 @@ int main(int argc, char** argv) {
     kim::cli::add_catalogue_commands(app, ctx);
 
     // A core dump would write decrypted case data and keys to disk.
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    const rlimit no_core{0, 0};
-    setrlimit(RLIMIT_CORE, &no_core);
+    disable_core_dumps();
     try {
         kim::crypto::init();
         app.parse(argc, argv);
