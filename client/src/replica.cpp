@@ -215,7 +215,7 @@ ImportReport Replica::import_changes(const nlohmann::json& bundle) {
     ImportReport report;
     sqlite::Transaction tx(*impl_->db);  // all of the file or none of it
     Importer importer(impl_->log, impl_->merge, impl_->catalogue, impl_->keys.site_key, impl_->site, impl_->clock);
-    for (const auto& peer : file.introductions) report.introduced += importer.introduce(peer) ? 1 : 0;
+    for (const auto& peer : file.introductions) report.introduced += importer.introduce(peer, report) ? 1 : 0;
     for (const auto& c : changes) importer.ingest(c, report);
     report.waiting = impl_->log.pending_count();
     meta::put(*impl_->db, meta::last_hlc, std::to_string(impl_->clock.last()));

@@ -146,8 +146,9 @@ ImportReport Replica::apply_pulled(const protocol::PullResponse& page) {
     // from the previous cursor and gets this page again, and nothing is
     // applied twice (changes held already count as duplicates).
     sqlite::Transaction tx(db);
-    Importer importer(impl_->log, impl_->merge, impl_->catalogue, impl_->keys.site_key, impl_->site, impl_->clock);
-    for (const auto& peer : peers) report.introduced += importer.introduce(peer) ? 1 : 0;
+    Importer importer(impl_->log, impl_->merge, impl_->catalogue, impl_->keys.site_key, impl_->site, impl_->clock,
+                      ImportSource::server);
+    for (const auto& peer : peers) report.introduced += importer.introduce(peer, report) ? 1 : 0;
     for (const auto& c : changes) importer.ingest(c, report);
     report.waiting = impl_->log.pending_count();
     if (page.next > meta_number(db, meta::sync_pull_cursor)) meta::put(db, meta::sync_pull_cursor, std::to_string(page.next));

@@ -79,6 +79,11 @@ TEST(sync_url, malformed_urls_are_refused_with_the_reason) {
     }
     // What precedes '@' may be a password: never repeated.
     EXPECT_EQ(refusal_of("https://user:secret@kim.example.org").find("secret"), std::string::npos);
+    // Nor when another rule would refuse the URL first (scheme, path).
+    for (const char* url : {"ftp://user:secret@kim.example.org", "user:secret@kim.example.org",
+                            "https://user:secret@kim.example.org/v1/", "https://kim.example.org/x@secret"}) {
+        EXPECT_EQ(refusal_of(url).find("secret"), std::string::npos) << refusal_of(url);
+    }
     // A long URL is quoted only in part.
     EXPECT_LE(refusal_of("https://" + std::string(1000, 'a') + "/x").size(), 400u);
 }

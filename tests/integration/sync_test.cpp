@@ -125,7 +125,8 @@ TEST_F(sync_with_server, four_replicas_over_three_sites_converge_after_offline_w
 
 TEST_F(sync_with_server, a_page_of_another_origin_forged_by_the_server_is_not_applied) {
     // The server relays introductions but cannot vouch for a key itself: a
-    // replica it invents (enrolled, but unknown to the site key) is refused.
+    // replica it invents (enrolled, but unknown to the site key) is never
+    // applied; it is skipped without blocking the sync (decisions.md 46).
     Replica hamborn_a = make("hamborn", "hamborn-a");
     kim::test::ProtocolClient intruder(server_.port(), "hamborn-x", "hamborn");
     server_.enrol_replica(intruder.identity(), "hamborn", intruder.public_key_base64());
@@ -134,9 +135,10 @@ TEST_F(sync_with_server, a_page_of_another_origin_forged_by_the_server_is_not_ap
     intruder.seal_and_advance(c);
     ASSERT_EQ(intruder.push({c}).status, 200);
 
-    EXPECT_THROW(sync(hamborn_a), kim::IntegrityError);
+    const SyncReport r = sync(hamborn_a);
+    EXPECT_EQ(r.applied.applied, 0u);
+    EXPECT_EQ(r.applied.unvouched, 1u);
     EXPECT_EQ(hamborn_a.status().all_changes, 0u);
-    EXPECT_EQ(hamborn_a.sync_state().pull_cursor, 0u);
 }
 
 TEST_F(sync_with_server, replaying_a_whole_sync_stores_nothing_twice) {
@@ -282,6 +284,49 @@ TEST_F(sync_with_server, sync_over_tls_checks_the_servers_certificate) {
     const SyncReport report = kim::client::sync(a, trusted);
     EXPECT_EQ(report.pushed, 1u);
     EXPECT_EQ(a.sync_state().outbox, 0u);
+}
+
+TEST_F(sync_with_server, a_sibling_set_up_without_join_does_not_stop_the_sites_other_replicas) {
+    Replica a = make("hamborn", "hamborn-a");
+    Replica b = join(a, "hamborn-b");
+    // `kim init --site hamborn` without --join: a site key of its own. The
+    // server, blind, enrols it and relays its introduction in every page.
+    Replica stray = make("hamborn", "hamborn-s");
+    const std::string mine = a.create_case({{"name", "Amira Haddad"}});
+    stray.create_case({{"name", "Ohne Join"}});
+    EXPECT_EQ(sync(stray).pushed, 1u);
+    EXPECT_EQ(sync(a).pushed, 1u);
+
+    SyncReport r = sync(b);
+    EXPECT_TRUE(r.complete());  // `kim sync` exits 0, with a warning
+    EXPECT_EQ(r.pulled, 2u);
+    EXPECT_EQ(r.applied.applied, 1u);
+    EXPECT_EQ(r.applied.unvouched, 1u);
+    ASSERT_EQ(r.applied.warnings.size(), 1u);
+    EXPECT_NE(r.applied.warnings[0].find("hamborn-s"), std::string::npos) << r.applied.warnings[0];
+    EXPECT_NE(r.applied.warnings[0].find("--join"), std::string::npos) << r.applied.warnings[0];
+    EXPECT_GT(b.sync_state().last_success, 0);
+    EXPECT_EQ(b.state_digest(), a.state_digest());
+
+    // Both go on writing; b keeps receiving a's changes, and the sync still
+    // completes (the warning comes again until the stray is revoked).
+    a.set_fields(mine, {{"phase", "assessment"}});
+    stray.create_case({{"name", "Noch einmal"}});
+    sync(stray);
+    sync(a);
+    r = sync(b);
+    EXPECT_TRUE(r.complete());
+    EXPECT_EQ(r.applied.applied, 1u);
+    EXPECT_EQ(r.applied.unvouched, 1u);
+    EXPECT_EQ(r.applied.warnings.size(), 1u);
+    EXPECT_EQ(kim::test::shown(b, mine, "phase"), "assessment");
+    EXPECT_EQ(b.state_digest(), a.state_digest());
+    // And b's own changes still reach a.
+    b.set_fields(mine, {{"need.wohnen", "3"}});
+    sync(b);
+    r = sync(a);
+    EXPECT_TRUE(r.complete());
+    EXPECT_EQ(kim::test::shown(a, mine, "need.wohnen"), "3");
 }
 
 }  // namespace

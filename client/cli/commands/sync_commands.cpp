@@ -8,7 +8,9 @@
 #include <ctime>
 #include <iostream>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "../output.hpp"
 #include "commands.hpp"
@@ -116,11 +118,17 @@ void print_account(std::ostream& out, const client::SyncReport& r) {
     out << ", pulled " << r.pulled << " (" << a.applied << " applied, " << a.duplicates << " already here";
     if (a.waiting) out << ", " << a.waiting << " waiting for earlier changes";
     if (a.introduced) out << ", " << plural(a.introduced, "replica", "replicas") << " introduced";
+    if (a.unvouched) out << ", " << a.unvouched << " skipped: not vouched for by this site's key";
     out << ")";
     if (r.outbox_left) out << "; " << plural(r.outbox_left, "change", "changes") << " still to push";
     out << "\n";
     for (const auto& n : a.notes) out << "  note: " << printable(n) << "\n";
     if (r.conflicts) out << plural(r.conflicts, "conflict", "conflicts") << " to resolve: see `kim conflicts`\n";
+}
+
+// Warnings are printed even with --quiet: someone has to act on them.
+void print_warnings(std::ostream& err, const client::SyncReport& r) {
+    for (const auto& w : r.applied.warnings) err << "kim: warning: " << printable(w) << "\n";
 }
 
 // Progress on stderr, only for syncs longer than one batch or page.
@@ -161,6 +169,9 @@ void run_watch(client::Replica& replica, client::SyncOptions options, const Sync
     install_stop_handlers();
     options.stop_requested = [] { return stop_signal != 0; };
     std::string last_refusals;
+    std::vector<std::string> last_warnings;
+    bool reset_done = false;
+    options.after_reset = [&reset_done] { reset_done = true; };
     if (!args.quiet) std::cout << "Syncing every " << args.interval << " s; stop with Ctrl-C\n" << std::flush;
     while (!stop_signal) {
         try {
@@ -176,6 +187,10 @@ void run_watch(client::Replica& replica, client::SyncOptions options, const Sync
             } else {
                 last_refusals.clear();
             }
+            // The same warnings every round (the server relays them in every
+            // page) are printed once.
+            if (report.applied.warnings != last_warnings) print_warnings(std::cerr, report);
+            last_warnings = report.applied.warnings;
             if (!args.quiet && (report.pushed || report.push_duplicates || report.pulled || !report.refused.empty())) {
                 std::cout << clock_now() << " ";
                 print_account(std::cout, report);
@@ -188,7 +203,9 @@ void run_watch(client::Replica& replica, client::SyncOptions options, const Sync
         } catch (const Error& e) {
             std::cerr << "kim: " << clock_now() << " " << printable(e.what()) << "\n";
         }
-        options.from_start = false;  // once, not every round
+        // Once, not every round; but a round that failed before the reset
+        // (offline at start) leaves it for the next one.
+        if (reset_done) options.from_start = false;
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(args.interval);
         while (!stop_signal && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -300,6 +317,7 @@ void add_sync_commands(CLI::App& app, Context& ctx) {
         const auto report = client::sync(replica, options);
         print_refusals(std::cerr, report);
         if (!args->quiet || !report.refused.empty()) print_account(std::cout, report);
+        print_warnings(std::cerr, report);
         if (!report.refused.empty()) throw_refusal(report);
     });
 }

@@ -19,8 +19,22 @@ std::string reused_id_advice(const std::string& origin) {
 
 }  // namespace
 
-bool Importer::introduce(const Peer& peer) {
+bool Importer::introduce(const Peer& peer, ImportReport& report) {
     if (!introduction_valid(site_key_, site_, peer.replica, peer.public_key, peer.intro_mac)) {
+        if (source_ == ImportSource::server) {
+            // The server relays whatever replica it enrolled; one not made
+            // with --join must not stop the site's other replicas. Its
+            // changes are skipped below (they are encrypted under another
+            // site key and unreadable here anyway).
+            unvouched_origins_.insert(peer.replica);
+            report.warnings.push_back(
+                "the server relays replica '" + peer.replica + "', whose introduction this site's key does not vouch "
+                "for: it was probably set up with `kim init` without `--join` and so has a site key of its own (or, if "
+                "every other replica is named like this, this replica was). Its changes are skipped here. The "
+                "administrator should revoke it on the server and set it up again with `kim init --join KEYFILE`; "
+                "`kim sync --from-start` later pulls skipped changes again");
+            return false;
+        }
         throw IntegrityError("the introduction of replica '" + peer.replica +
                              "' is not vouched for by this site's key: the file is forged, from another site, or this "
                              "replica was set up without --join. A second replica of a site must be created with "
@@ -55,18 +69,38 @@ void Importer::verify(const Change& c) {
     if (!ciphertexts_match_hashes(c)) {
         throw IntegrityError("change " + id + " carries a ciphertext that does not match its signed hash: it was altered");
     }
-    const std::uint64_t limit = clock_.now_millis() + max_clock_skew_millis;
-    if (hlc_millis(c.hlc) > limit) {
+    // The server bounds a pushed change by its own clock already; twice the
+    // bound lets a computer whose clock is up to 10 minutes behind still pull.
+    const std::uint64_t allowed = source_ == ImportSource::server ? 2 * max_clock_skew_millis : max_clock_skew_millis;
+    if (hlc_millis(c.hlc) > clock_.now_millis() + allowed) {
         const std::uint64_t minutes = (hlc_millis(c.hlc) - clock_.now_millis()) / 60'000;
-        throw IntegrityError("change " + id + " is dated " + std::to_string(minutes) +
-                             " minutes ahead of this computer's clock (at most " +
-                             std::to_string(max_clock_skew_millis / 60'000) + " are allowed): the clock of replica '" +
-                             c.origin + "' or of this computer is wrong. Correct it and export the changes again");
+        const std::string ahead = "change " + id + " is dated " + std::to_string(minutes) +
+                                  " minutes ahead of this computer's clock (at most " + std::to_string(allowed / 60'000) +
+                                  " are allowed): ";
+        if (source_ == ImportSource::server) {
+            throw ClockAheadError(ahead + "this computer's clock is probably wrong (the server accepted the change by its "
+                                 "own clock). Correct this computer's clock and run `kim sync` again");
+        }
+        throw IntegrityError(ahead + "the clock of replica '" + c.origin +
+                             "' or of this computer is wrong. Correct it and export the changes again");
     }
 }
 
 void Importer::ingest(const Change& c, ImportReport& report) {
     ++report.received;
+    if (source_ == ImportSource::server && c.site == site_ && !log_.peer(c.origin)) {
+        // Unreadable and unverifiable here: not applied, not held, and it does
+        // not block the page (another site's change, or a forged one, still
+        // does: see verify).
+        ++report.unvouched;
+        if (unvouched_origins_.insert(c.origin).second) {
+            report.warnings.push_back("changes of replica '" + c.origin +
+                                      "' are skipped: no introduction of it vouched for by this site's key is known "
+                                      "here, so they can be neither verified nor read. `kim sync --from-start` pulls "
+                                      "them again once it is introduced");
+        }
+        return;
+    }
     const Hash32 hash = change_hash(c);
     const std::string id = c.id();
     if (const auto held = log_.held(c.origin, c.seq)) {

@@ -5,6 +5,7 @@
 #include "http_client.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -38,6 +39,33 @@ bool stale_connection(const beast::error_code& ec) {
 }
 
 bool is_tls_error(const beast::error_code& ec) { return ec.category() == asio::error::get_ssl_category(); }
+
+// What went wrong in the handshake, by OpenSSL's verify result, and what helps.
+std::string tls_failure_advice(long verified, const std::string& handshake_error) {
+    switch (verified) {
+        case X509_V_ERR_HOSTNAME_MISMATCH:
+        case X509_V_ERR_IP_ADDRESS_MISMATCH:
+            return "the server's certificate is for another host name or address. Use the name the certificate was "
+                   "issued for in the server URL, or ask the server's administrator for a certificate naming this one "
+                   "(a CA file does not help)";
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+            return "the server's certificate is signed by a CA this computer does not know (" +
+                   std::string(X509_verify_cert_error_string(verified)) +
+                   "). If it comes from your own CA, give that CA's certificate with --ca-file FILE or `kim config ca-file FILE`";
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+            return "the server's certificate " + std::string(verified == X509_V_ERR_CERT_HAS_EXPIRED ? "has expired" : "is not valid yet") +
+                   ": check this computer's clock, else tell the server's administrator";
+        case X509_V_OK: return handshake_error;
+        default:
+            return "the server's certificate does not verify (" + std::string(X509_verify_cert_error_string(verified)) +
+                   "); tell the server's administrator";
+    }
+}
 
 }  // namespace
 
@@ -116,8 +144,14 @@ struct HttpClient::Impl {
             if (!is_ip_address(url.host) && !SSL_set_tlsext_host_name(secure->native_handle(), url.host.c_str())) {
                 throw Error("cannot set the TLS server name for " + url.host);
             }
+            // OpenSSL checks the name itself (the same X509_check_host/ip as
+            // asio's host_name_verification), so that its verify result tells
+            // a name mismatch from an unknown CA.
+            SSL* ssl = secure->native_handle();
+            const bool named = is_ip_address(url.host) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str()) == 1
+                                                       : SSL_set1_host(ssl, url.host.c_str()) == 1;
+            if (!named) throw Error("cannot set the name to check in the TLS certificate of " + url.host);
             secure->set_verify_mode(asio::ssl::verify_peer);
-            secure->set_verify_callback(asio::ssl::host_name_verification(url.host));
         } else {
             plain.emplace(ioc);
         }
@@ -130,12 +164,12 @@ struct HttpClient::Impl {
             ec = run([&](auto handler) { secure->async_handshake(asio::ssl::stream_base::client, handler); });
             if (ec == beast::error::timeout) unreachable("the TLS handshake did not finish within " + seconds_text(options.connection.connect_timeout));
             if (ec && is_tls_error(ec)) {
+                const long verified = SSL_get_verify_result(secure->native_handle());
                 close();
                 // Not "unreachable": a certificate that does not verify may be
                 // an attacker in between, and retrying will not help.
-                throw Error("the TLS connection to " + url_text + " failed: " + ec.message() +
-                            ". If the server's certificate comes from your own CA, give that CA's certificate with "
-                            "--ca-file FILE or `kim config ca-file FILE`; nothing was sent");
+                throw Error("the TLS connection to " + url_text + " failed: " + tls_failure_advice(verified, ec.message()) +
+                            "; nothing was sent");
             }
             if (ec) unreachable(ec.message());
         }

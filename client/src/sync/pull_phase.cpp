@@ -2,6 +2,7 @@
 // is verified and applied with its cursor in one transaction.
 #include <algorithm>
 
+#include "../exchange/importer.hpp"
 #include "kim/shared/errors.hpp"
 #include "sync_phases.hpp"
 
@@ -9,13 +10,22 @@ namespace kim::client {
 
 namespace {
 
+void add_unique(std::vector<std::string>& to, const std::vector<std::string>& from) {
+    for (const auto& s : from) {
+        if (std::find(to.begin(), to.end(), s) == to.end()) to.push_back(s);
+    }
+}
+
 void add(ImportReport& total, const ImportReport& page) {
     total.received += page.received;
     total.applied += page.applied;
     total.duplicates += page.duplicates;
     total.waiting = page.waiting;  // a count of what waits now, not a sum
     total.introduced += page.introduced;
+    total.unvouched += page.unvouched;
     total.notes.insert(total.notes.end(), page.notes.begin(), page.notes.end());
+    // Every page relays the same introductions: one warning per sync.
+    add_unique(total.warnings, page.warnings);
 }
 
 }  // namespace
@@ -44,6 +54,9 @@ void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& opt
         ImportReport applied;
         try {
             applied = replica.apply_pulled(page);
+        } catch (const ClockAheadError& e) {
+            throw ClockAheadError(std::string(e.what()) + ". Nothing of the page after cursor " + std::to_string(cursor) +
+                                  " was applied and the sync stops there");
         } catch (const IntegrityError& e) {
             throw IntegrityError(std::string(e.what()) + ". It came from the server at " + session.server() + " (after cursor " +
                                  std::to_string(cursor) + "); nothing of that page was applied and the sync stops there. "

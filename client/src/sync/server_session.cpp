@@ -119,6 +119,11 @@ void ServerSession::fail(const HttpResponse& r, std::string_view doing) const {
         throw Error("the server at " + server() + " failed while answering " + std::string(doing) + " (" + what +
                     "); nothing is lost here: run `kim sync` again later, and tell its administrator if it persists");
     }
+    if (r.status == 400 || r.status == 409) {
+        // kim sends only well-formed protocol v1 requests: an answer like
+        // this one points at a mismatch between the two programs.
+        throw Error(asking + "; kim and the server may be different versions: update both");
+    }
     throw Error(asking);
 }
 

@@ -13,6 +13,8 @@ namespace {
 const char* const url_examples = " (e.g. https://kim.example.org or http://127.0.0.1:8443)";
 
 InputError bad_url(std::string_view text, const std::string& what) {
+    // Never quoted with an '@' in it: what precedes it may be a password.
+    if (text.find('@') != std::string_view::npos) return InputError("the server URL is not valid: " + what + url_examples);
     // Bounded: a URL is not personal data, but it is still typed input.
     return InputError("the server URL '" + std::string(text.substr(0, 200)) + "' is not valid: " + what + url_examples);
 }
@@ -58,6 +60,15 @@ std::string ServerUrl::text() const {
 
 ServerUrl parse_server_url(std::string_view text) {
     ServerUrl url;
+    {
+        // User info first, before any message could quote the URL.
+        const auto scheme_end = text.find("://");
+        const std::string_view after = scheme_end == std::string_view::npos ? text : text.substr(scheme_end + 3);
+        if (after.substr(0, after.find('/')).find('@') != std::string_view::npos) {
+            throw InputError(std::string("the server URL is not valid: user names or passwords do not belong in it "
+                                         "(replicas authenticate with their key)") + url_examples);
+        }
+    }
     const std::string lower = lowercase(text);
     std::string_view rest;
     if (lower.starts_with("https://")) {
@@ -72,11 +83,6 @@ ServerUrl parse_server_url(std::string_view text) {
     const std::string_view authority = rest.substr(0, slash);
     if (slash != std::string_view::npos && rest.substr(slash) != "/") {
         throw bad_url(text, "give only the server's address, without a path, query or fragment");
-    }
-    if (authority.find('@') != std::string_view::npos) {
-        // Not quoted: what precedes '@' may be a password.
-        throw InputError(std::string("the server URL is not valid: user names or passwords do not belong in it (replicas "
-                                     "authenticate with their key)") + url_examples);
     }
     if (authority.find_first_of("?# \t") != std::string_view::npos) throw bad_url(text, "it holds characters that do not belong in a host name");
 

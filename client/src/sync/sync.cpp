@@ -51,7 +51,10 @@ SyncReport sync(Replica& replica, const SyncOptions& options) {
     // Only now: a server given for one sync that cannot be reached (or does
     // not know this replica) leaves the state of the configured one alone.
     replica.select_sync_server(url.text());
-    if (options.from_start) replica.reset_sync_state();
+    if (options.from_start) {
+        replica.reset_sync_state();
+        if (options.after_reset) options.after_reset();
+    }
     push_outbox(session, replica, options, report);
     if (!report.stopped) pull_pages(session, replica, options, report);
     report.outbox_left = replica.sync_state().outbox;

@@ -81,6 +81,9 @@ struct SyncOptions {
     std::size_t pull_limit = protocol::max_pull_limit;
     // Push and pull everything again from the start (Replica::reset_sync_state).
     bool from_start = false;
+    // Called when from_start reset the sync state (after authenticating; a
+    // sync that fails before that leaves the state as it was).
+    std::function<void()> after_reset{};
     // Called after every push batch and every pull page.
     std::function<void(const SyncProgress&)> progress{};
     // Checked between batches and pages: true ends the sync early, cleanly.

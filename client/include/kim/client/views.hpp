@@ -52,7 +52,9 @@ struct ImportReport {
     std::size_t duplicates = 0;
     std::size_t waiting = 0;       // held until their origin's earlier changes arrive
     std::size_t introduced = 0;    // replicas newly known
+    std::size_t unvouched = 0;     // pulled changes skipped: their origin has no introduction vouched for by the site key
     std::vector<std::string> notes;
+    std::vector<std::string> warnings;  // what someone must act on (`kim sync` prints them as warnings)
 };
 
 struct ReplicaStatus {
