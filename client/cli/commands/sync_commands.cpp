@@ -77,8 +77,8 @@ std::string refusal_advice(const std::vector<client::RefusedChange>& refused) {
     }
     if (reasons.count(R::missing_ciphertext)) {
         return "A change of a record erased here before it was ever pushed has no ciphertexts left to send (erasure "
-               "destroyed them); the server takes such changes only once it accepts them without (docs/decisions.md, "
-               "known limit of sync). Tell the server's administrator";
+               "destroyed them); the server takes it in the same push as the erasure, and here more than one push "
+               "lies between them (docs/decisions.md 38, a known limit). Tell the server's administrator";
     }
     if (reasons.count(R::clock_skew)) {
         return "This computer's clock was ahead when the change was written; the server takes it once its own clock has "
