@@ -193,7 +193,8 @@ TEST_F(push_refusal, one_bad_change_stores_nothing_of_the_batch) {
     batch.pop_back();
     const HttpResponse ok = a.push(batch);
     ASSERT_EQ(ok.status, 200) << ok.body;
-    for (const auto& r : ok.json().at("results")) EXPECT_EQ(r.at("status"), "accepted");
+    const json results = ok.json().at("results");
+    for (const auto& r : results) EXPECT_EQ(r.at("status"), "accepted");
     EXPECT_EQ(visible_to_site("site-batch"), 5u);
 }
 
