@@ -1,11 +1,12 @@
 // `kim-server --data DIR serve --listen HOST:PORT [--threads N]
-//   [--tls-cert FILE --tls-key FILE] [--max-connections N]`
+//   [--tls-cert FILE --tls-key FILE] [--max-connections N] [--checkpoint-every N]`
 #include <csignal>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "audit/audit_service.hpp"
 #include "auth/auth_service.hpp"
 #include "commands.hpp"
 #include "handlers/handlers.hpp"
@@ -14,6 +15,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/tls.hpp"
+#include "kim/shared/audit_protocol.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
 #include "store/sqlite_store.hpp"
@@ -29,6 +31,7 @@ struct ServeOptions {
     std::size_t max_connections = 256;
     std::optional<std::filesystem::path> tls_cert;
     std::optional<std::filesystem::path> tls_key;
+    std::uint64_t checkpoint_every = protocol::default_checkpoint_interval;
 };
 
 void serve(const GlobalOptions& global, const ServeOptions& options) {
@@ -50,15 +53,17 @@ void serve(const GlobalOptions& global, const ServeOptions& options) {
                          "or listen on 127.0.0.1 or [::1]");
     }
 
-    const std::unique_ptr<Store> store = open_sqlite_store(global.data);
+    const std::unique_ptr<Store> store = open_sqlite_store(global.data, StoreOptions{options.checkpoint_every});
     AuthService auth(*store);
     SyncService sync(*store, Catalogue::builtin());
+    AuditService audit(*store);
 
     http::Metrics metrics;
     http::Router router;
     http::add_health_routes(router, metrics);
     http::add_auth_routes(router, auth);
     http::add_sync_routes(router, auth, sync, metrics);
+    http::add_audit_routes(router, auth, audit);
 
     // A client that disconnects must not kill the server with SIGPIPE
     // (Asio avoids it on sockets; this also covers our stdout).
@@ -87,6 +92,10 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--max-connections", options->max_connections,
                     "Connections open at once; more are answered 503 busy (default 256)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}));
+    cmd->add_option("--checkpoint-every", options->checkpoint_every,
+                    "Sign a checkpoint of the log every N changes (default " +
+                        std::to_string(protocol::default_checkpoint_interval) + ")")
+        ->check(CLI::Range(std::uint64_t{1}, max_checkpoint_interval));
     cmd->callback([&global, options] { serve(global, *options); });
 }
 

@@ -8,9 +8,9 @@
 
 namespace kim::test {
 
-std::unique_ptr<server::Store> fresh_store(const TempDir& dir) {
+std::unique_ptr<server::Store> fresh_store(const TempDir& dir, const server::StoreOptions& options) {
     server::create_sqlite_store(dir / "data");
-    return server::open_sqlite_store(dir / "data");
+    return server::open_sqlite_store(dir / "data", options);
 }
 
 TestReplica::TestReplica(std::string id, std::string site)

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/caller.hpp"
+#include "store/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "temp_dir.hpp"
 #include "kim/shared/change.hpp"
@@ -22,7 +23,7 @@ namespace kim::test {
 inline constexpr std::uint64_t test_now_millis = 1'767'225'600'000;
 
 // Creates a store in `dir` and opens it.
-std::unique_ptr<server::Store> fresh_store(const TempDir& dir);
+std::unique_ptr<server::Store> fresh_store(const TempDir& dir, const server::StoreOptions& options = {});
 
 // One replica of a site, with its own key and chain.
 class TestReplica {

@@ -2,6 +2,7 @@
 #pragma once
 
 namespace kim::server {
+class AuditService;
 class AuthService;
 class SyncService;
 }  // namespace kim::server
@@ -15,6 +16,9 @@ class Metrics;
 void add_auth_routes(Router& router, AuthService& auth);
 // POST /v1/push, GET /v1/pull (sync_handlers.cpp).
 void add_sync_routes(Router& router, AuthService& auth, SyncService& sync, Metrics& metrics);
+// GET /v1/audit/keys, GET /v1/audit/log, GET and POST /v1/audit/checkpoints
+// (audit_handlers.cpp).
+void add_audit_routes(Router& router, AuthService& auth, AuditService& audit);
 // GET /healthz, GET /metrics (health_handlers.cpp).
 void add_health_routes(Router& router, const Metrics& metrics);
 

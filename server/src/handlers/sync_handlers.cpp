@@ -23,6 +23,7 @@ Response push(AuthService& auth, SyncService& sync, Metrics& metrics, const Requ
     // More than max_push_changes: TooLargeError, which the router answers 413.
     const PushOutcome outcome = sync.push(caller, body);
     metrics.count_push(outcome.response.stored, outcome.accepted, outcome.refusals);
+    metrics.count_purged(outcome.purged);
     // 422's body is the push response itself, exactly as for 200, so that a
     // client reads both with push_response_from_json; the status says `batch_refused`.
     return json_response(outcome.response.stored ? 200 : 422, protocol::to_json(outcome.response));

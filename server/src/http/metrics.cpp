@@ -61,6 +61,12 @@ void Metrics::count_push(bool stored, std::size_t changes_stored, const std::vec
     for (const auto reason : refusals) ++refusals_[reason];
 }
 
+void Metrics::count_purged(std::size_t ciphertexts) {
+    if (ciphertexts == 0) return;
+    const std::lock_guard lock(mutex_);
+    ciphertexts_purged_ += ciphertexts;
+}
+
 void Metrics::connection_opened() { open_connections_.fetch_add(1, std::memory_order_relaxed); }
 void Metrics::connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
 
@@ -80,6 +86,10 @@ std::string Metrics::render() const {
 
     header(out, "kim_changes_stored_total", "counter", "Changes appended to the log (duplicates not counted).");
     out += "kim_changes_stored_total " + std::to_string(changes_stored_) + "\n";
+
+    header(out, "kim_ciphertexts_purged_total", "counter",
+           "Ciphertexts of erased records removed from the log (their hashes stay).");
+    out += "kim_ciphertexts_purged_total " + std::to_string(ciphertexts_purged_) + "\n";
 
     header(out, "kim_push_refusals_total", "counter", "Refused changes, by reason.");
     for (const auto& [reason, count] : refusals_) {

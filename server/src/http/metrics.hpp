@@ -30,6 +30,8 @@ public:
     void count_request(std::string_view route, unsigned status, double seconds);
     // One push batch: stored (its accepted changes are new in the log) or refused.
     void count_push(bool stored, std::size_t changes_stored, const std::vector<protocol::Refusal>& refusals);
+    // Ciphertexts of erased records removed from the log by a stored batch.
+    void count_purged(std::size_t ciphertexts);
     void connection_opened();
     void connection_closed();
 
@@ -42,6 +44,7 @@ private:
     std::uint64_t batches_stored_ = 0;
     std::uint64_t batches_refused_ = 0;
     std::uint64_t changes_stored_ = 0;
+    std::uint64_t ciphertexts_purged_ = 0;
     std::map<protocol::Refusal, std::uint64_t> refusals_;
     std::array<std::uint64_t, duration_buckets.size()> bucket_counts_{};  // not cumulative
     std::uint64_t duration_count_ = 0;

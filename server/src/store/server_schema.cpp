@@ -8,6 +8,7 @@
 
 namespace kim::embedded {
 extern const std::string_view server_001_initial;
+extern const std::string_view server_002_checkpoints;
 }
 
 namespace kim::server {
@@ -16,7 +17,8 @@ namespace {
 
 // Append new steps here; never edit a step that has shipped.
 constexpr const std::string_view* steps[] = {
-    &embedded::server_001_initial,  // 1: enrolment, log, introductions
+    &embedded::server_001_initial,      // 1: enrolment, log, introductions
+    &embedded::server_002_checkpoints,  // 2: signed checkpoints of the log
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // One push batch: appends to the log inside one IMMEDIATE transaction on the
-// writer connection, with the gap-free server sequence and the chain hash.
+// writer connection, with the gap-free server sequence and the chain hash,
+// the checkpoints due, and the purge of erased records' ciphertexts.
 
+#include "envelope_purge.hpp"
 #include "sqlite_store_impl.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
@@ -20,10 +22,36 @@ std::optional<std::string> case_named_by(const Change& c) {
     return std::nullopt;
 }
 
+// After a purge the old pages (with the ciphertexts) may still sit in the
+// -wal file until SQLite reuses it; a TRUNCATE checkpoint copies the pages
+// into the main file (where secure_delete has overwritten the old bytes) and
+// empties the -wal. Best effort: with a reader in the way it does what it can
+// without waiting long (the writer lock is held), and SQLite checkpoints again
+// at the latest when the store closes.
+void truncate_wal(sqlite::Database& db) {
+    try {
+        std::int64_t timeout = 10'000;
+        {
+            sqlite::Statement st(db, "PRAGMA busy_timeout");
+            if (st.step()) timeout = st.integer(0);
+        }
+        db.exec("PRAGMA busy_timeout = 250");
+        try {
+            db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        } catch (const Error&) {
+            // Busy or locked: the next purge or the close will do it.
+        }
+        db.exec("PRAGMA busy_timeout = " + std::to_string(timeout));
+    } catch (const Error&) {
+        // The batch is committed; nothing here may turn that into a failure.
+    }
+}
+
 class SqliteAppendTransaction final : public AppendTransaction {
 public:
-    SqliteAppendTransaction(std::unique_lock<std::mutex> lock, sqlite::Database& db)
-        : lock_(std::move(lock)), db_(db), tx_(db) {
+    SqliteAppendTransaction(std::unique_lock<std::mutex> lock, sqlite::Database& db, const ServerSecrets& secrets,
+                            std::uint64_t checkpoint_interval)
+        : lock_(std::move(lock)), db_(db), tx_(db), secrets_(secrets), checkpoint_interval_(checkpoint_interval) {
         // The tip of the global chain, read once; append() carries it forward.
         sqlite::Statement st(db_, "SELECT server_seq, chain FROM log ORDER BY server_seq DESC LIMIT 1");
         if (st.step()) {
@@ -65,6 +93,24 @@ public:
         require_open();
         const std::uint64_t server_seq = last_seq_ + 1;
         const Hash32 chain = crypto::blake2b256(chain_, hash);
+        const bool erases = c.op(field_erased) != nullptr;
+        if (const auto case_id = case_named_by(c)) {
+            // The first word on a record stands: a later change cannot move it to another case.
+            // Learnt before the erasure check below, so that a record created
+            // after its case was erased is known as erased at once.
+            sqlite::Statement rec(db_,
+                                  "INSERT INTO records(site, record, kind, case_id) VALUES(?, ?, ?, ?) "
+                                  "ON CONFLICT(site, record) DO NOTHING");
+            rec.bind(1, c.site).bind(2, c.record).bind(3, c.kind).bind(4, *case_id).run();
+        }
+        // A change to an erased record (or the erasing change itself) is kept
+        // without its ciphertexts: they must not outlive the erasure here.
+        const bool erased_record = erases || erased(c.site, c.record);
+        StrippedEnvelope stored;
+        if (erased_record) {
+            stored = without_ciphertexts(envelope_json);
+            purged_ += stored.removed;
+        }
         sqlite::Statement st(db_,
                              "INSERT INTO log(server_seq, origin, seq, site, record, kind, erases, hlc, "
                              "hash, chain, envelope, received_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -74,24 +120,31 @@ public:
             .bind(4, c.site)
             .bind(5, c.record)
             .bind(6, c.kind)
-            .bind(7, std::int64_t{c.op(field_erased) != nullptr})
+            .bind(7, std::int64_t{erases})
             .bind(8, static_cast<std::int64_t>(c.hlc))
             .bind(9, hash)
             .bind(10, chain)
-            .bind(11, envelope_json)
+            .bind(11, erased_record ? std::string_view(stored.envelope) : envelope_json)
             .bind(12, system_seconds())
             .run();
-        if (const auto case_id = case_named_by(c)) {
-            // The first word on a record stands: a later change cannot move it to another case.
-            sqlite::Statement rec(db_,
-                                  "INSERT INTO records(site, record, kind, case_id) VALUES(?, ?, ?, ?) "
-                                  "ON CONFLICT(site, record) DO NOTHING");
-            rec.bind(1, c.site).bind(2, c.record).bind(3, c.kind).bind(4, *case_id).run();
+        if (erased_record) {
+            // The erasure purges what came before it: the record's changes
+            // and, for a case, those of its records. For a later change to
+            // an erased record this catches the edits that arrived before the
+            // change that linked the record to its erased case.
+            purged_ += purge_ciphertexts(db_, c.site, c.record);
+        }
+        if (server_seq % checkpoint_interval_ == 0) {
+            // In this transaction: the checkpoint holds chain[k*N] exactly,
+            // and goes if the batch is rolled back.
+            insert_checkpoint(db_, sign_checkpoint(server_seq, chain, system_seconds(), secrets_.signing_key));
         }
         last_seq_ = server_seq;
         chain_ = chain;
         return server_seq;
     }
+
+    std::size_t purged_ciphertexts() const override { return purged_; }
 
     void put_introduction(std::string_view replica, std::string_view introduction_json) override {
         require_open();
@@ -110,6 +163,7 @@ public:
         require_open();
         tx_.commit();
         committed_ = true;
+        if (purged_) truncate_wal(db_);  // still under the writer lock: no batch writes meanwhile
         lock_.unlock();  // the next batch may start while this object lingers
     }
 
@@ -122,7 +176,10 @@ private:
     std::unique_lock<std::mutex> lock_;
     sqlite::Database& db_;
     sqlite::Transaction tx_;
+    const ServerSecrets& secrets_;
+    const std::uint64_t checkpoint_interval_;
     bool committed_ = false;
+    std::size_t purged_ = 0;
     std::uint64_t last_seq_ = 0;
     Hash32 chain_{};  // chain[0]: 32 zero bytes
 };
@@ -130,8 +187,9 @@ private:
 }  // namespace
 
 std::unique_ptr<AppendTransaction> make_sqlite_append_transaction(std::unique_lock<std::mutex> lock,
-                                                                  sqlite::Database& writer) {
-    return std::make_unique<SqliteAppendTransaction>(std::move(lock), writer);
+                                                                  sqlite::Database& writer, const ServerSecrets& secrets,
+                                                                  std::uint64_t checkpoint_interval) {
+    return std::make_unique<SqliteAppendTransaction>(std::move(lock), writer, secrets, checkpoint_interval);
 }
 
 }  // namespace kim::server

@@ -174,8 +174,12 @@ void create_sqlite_store(const fs::path& data_dir) {
     fs::rename(tmp, file);
 }
 
-std::unique_ptr<Store> open_sqlite_store(const fs::path& data_dir) {
+std::unique_ptr<Store> open_sqlite_store(const fs::path& data_dir, const StoreOptions& options) {
     crypto::init();
+    if (options.checkpoint_interval < 1 || options.checkpoint_interval > max_checkpoint_interval) {
+        throw InputError("the checkpoint interval must be a whole number from 1 to " +
+                         std::to_string(max_checkpoint_interval) + " changes");
+    }
     const fs::path file = data_dir / server_database_file;
     if (!fs::exists(file)) {
         throw NotFoundError("no server store in " + data_dir.string() + ": create one with `kim-server --data " +
@@ -185,11 +189,12 @@ std::unique_ptr<Store> open_sqlite_store(const fs::path& data_dir) {
     migrate_server_store(*writer);
     configure_writer(*writer);
     ServerSecrets secrets = load_secrets(*writer, file);
-    return std::make_unique<SqliteStore>(file, std::move(writer), std::move(secrets));
+    return std::make_unique<SqliteStore>(file, std::move(writer), std::move(secrets), options);
 }
 
-SqliteStore::SqliteStore(const fs::path& file, std::unique_ptr<sqlite::Database> writer, ServerSecrets secrets)
-    : writer_(std::move(writer)), readers_(file, idle_readers), secrets_(std::move(secrets)) {}
+SqliteStore::SqliteStore(const fs::path& file, std::unique_ptr<sqlite::Database> writer, ServerSecrets secrets,
+                         StoreOptions options)
+    : writer_(std::move(writer)), readers_(file, idle_readers), secrets_(std::move(secrets)), options_(options) {}
 
 void SqliteStore::add_replica(const EnrolledReplica& r) {
     std::lock_guard lock(writer_mutex_);
@@ -301,7 +306,8 @@ std::optional<User> SqliteStore::user(std::string_view name) {
 }
 
 std::unique_ptr<AppendTransaction> SqliteStore::begin_append() {
-    return make_sqlite_append_transaction(std::unique_lock(writer_mutex_), *writer_);
+    return make_sqlite_append_transaction(std::unique_lock(writer_mutex_), *writer_, secrets_,
+                                          options_.checkpoint_interval);
 }
 
 PullPage SqliteStore::read_site(std::string_view site, std::string_view skip_origin, std::uint64_t since,

@@ -14,6 +14,7 @@
 
 #include "kim/shared/bytes.hpp"
 #include "kim/shared/change.hpp"
+#include "kim/shared/checkpoint.hpp"
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/protocol.hpp"
 
@@ -63,6 +64,21 @@ struct PullPage {
     bool more = false;
 };
 
+// One change of the log as the audit serves it (docs/protocol.md "Audit").
+struct AuditRow {
+    std::uint64_t server_seq = 0;
+    std::int64_t received_at = 0;  // seconds since 1970
+    Hash32 chain{};                // chain[server_seq]
+    std::string envelope;          // as stored: with its ct unless purged
+};
+
+struct AuditRows {
+    std::vector<AuditRow> rows;
+    std::uint64_t next = 0;      // the last server_seq in `rows`, else `since`
+    bool more = false;           // changes remain after `next`
+    std::uint64_t last_seq = 0;  // the log's length in the snapshot read
+};
+
 struct LogSummary {
     std::uint64_t changes = 0;
     std::uint64_t last_seq = 0;
@@ -84,8 +100,16 @@ public:
     // case), as named by the change that created it; nothing before that.
     virtual std::optional<std::string> case_of(std::string_view site, std::string_view record) = 0;
     // Appends with the next server seq and chain[n] = BLAKE2b(chain[n-1] || hash);
-    // returns the server seq.
+    // returns the server seq. When that seq is a multiple of the store's
+    // checkpoint interval, a checkpoint of it is signed in this transaction.
+    // Ciphertexts of erased records are purged here (GDPR Art. 17): the
+    // envelope is stored without its `ct` when the record or its case is
+    // erased, and a change carrying `_erased` for record R purges every
+    // stored change of R and of the records of case R. Hashes, chain and
+    // signatures stay: they cover `ct_hash`, not `ct`.
     virtual std::uint64_t append(const Change& change, const Hash32& hash, std::string_view envelope_json) = 0;
+    // Ciphertexts this batch removed from the log so far (for the metrics).
+    virtual std::size_t purged_ciphertexts() const = 0;
     // Replaces the replica's stored introduction (opaque JSON text).
     virtual void put_introduction(std::string_view replica, std::string_view introduction_json) = 0;
     virtual void commit() = 0;
@@ -119,6 +143,18 @@ public:
     // The stored introductions of the site's replicas (JSON texts).
     virtual std::vector<std::string> introductions(std::string_view site) = 0;
     virtual LogSummary summary() = 0;
+
+    // The whole log after `since` in server order, for the audit: at most
+    // `limit` rows, stopping after the page passes `soft_bytes` (one row at
+    // least). One read snapshot: `last_seq` is that snapshot's length.
+    virtual AuditRows read_log(std::uint64_t since, std::size_t limit, std::size_t soft_bytes) = 0;
+    // Every checkpoint, by server_seq (oldest first).
+    virtual std::vector<Checkpoint> checkpoints() = 0;
+    // Signs the log as it stands (server_seq and chain of the last change; 0
+    // and 32 zero bytes for the empty log), under the writer lock, and keeps
+    // it; when the latest checkpoint already names that server_seq, returns
+    // that one instead, so that callers cannot grow the table at will.
+    virtual Checkpoint checkpoint_now() = 0;
 };
 
 }  // namespace kim::server

@@ -139,6 +139,7 @@ PushOutcome SyncService::push(const Caller& caller, const nlohmann::json& body) 
         return outcome;
     }
     if (introduction) tx->put_introduction(who.identity, *introduction);
+    outcome.purged = tx->purged_ciphertexts();
     tx->commit();
     outcome.response.stored = true;
     for (const auto& r : results) {

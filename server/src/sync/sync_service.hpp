@@ -21,6 +21,7 @@ struct PushOutcome {
     protocol::PushResponse response;  // response.stored says whether the batch was committed
     std::size_t accepted = 0;    // changes newly stored (0 unless response.stored)
     std::size_t duplicates = 0;  // changes stored before (0 unless response.stored)
+    std::size_t purged = 0;      // ciphertexts of erased records removed (0 unless response.stored)
     std::vector<protocol::Refusal> refusals;  // one per refused change, for metrics and the log
 };
 
