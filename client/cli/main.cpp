@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     kim::cli::add_setup_commands(app, ctx);
     kim::cli::add_record_commands(app, ctx);
     kim::cli::add_merge_commands(app, ctx);
+    kim::cli::add_privacy_commands(app, ctx);
     kim::cli::add_exchange_commands(app, ctx);
     kim::cli::add_sync_commands(app, ctx);
     kim::cli::add_catalogue_commands(app, ctx);

@@ -62,7 +62,8 @@ json to_json(const client::ReplicaStatus& s) {
             {"cases", s.cases},
             {"open_cases", s.open_cases},
             {"conflicts", s.conflicts},
-            {"known_replicas", s.peers}};
+            {"known_replicas", s.peers},
+            {"retention_years", s.retention_years}};
 }
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }

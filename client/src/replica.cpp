@@ -8,6 +8,7 @@
 #include "replica_impl.hpp"
 #include "store/meta.hpp"
 #include "store/migrations.hpp"
+#include "store/wal.hpp"
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/ids.hpp"
@@ -158,6 +159,7 @@ ReplicaStatus Replica::status() {
     s.open_cases = static_cast<std::uint64_t>(cases.integer(1));
     s.conflicts = conflicts().size();
     for (const auto& p : impl_->log.peers()) s.peers.push_back(p.replica);
+    s.retention_years = retention_years();
     return s;
 }
 
@@ -213,14 +215,17 @@ ImportReport Replica::import_changes(const nlohmann::json& bundle) {
     });
 
     ImportReport report;
+    impl_->merge.take_erasure_flag();  // only what this import erases counts below
     sqlite::Transaction tx(*impl_->db);  // all of the file or none of it
     Importer importer(impl_->log, impl_->merge, impl_->catalogue, impl_->keys.site_key, impl_->site, impl_->clock);
     for (const auto& peer : file.introductions) report.introduced += importer.introduce(peer, report) ? 1 : 0;
     for (const auto& c : changes) importer.ingest(c, report);
     report.waiting = impl_->log.pending_count();
+    if (report.waiting > 0 && impl_->merge.any_erased()) impl_->merge.purge_held_of_erased();
     meta::put(*impl_->db, meta::last_hlc, std::to_string(impl_->clock.last()));
     tx.commit();
     impl_->reader.forget_all();
+    if (impl_->merge.take_erasure_flag()) truncate_wal_after_erasure(*impl_->db);
     return report;
 }
 

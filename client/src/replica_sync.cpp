@@ -7,6 +7,7 @@
 #include "keys/key_ring.hpp"
 #include "replica_impl.hpp"
 #include "store/meta.hpp"
+#include "store/wal.hpp"
 #include "sync/introduction_json.hpp"
 #include "kim/client/sync.hpp"
 #include "kim/shared/base64.hpp"
@@ -145,18 +146,21 @@ ImportReport Replica::apply_pulled(const protocol::PullResponse& page) {
     // The page and its cursor in one transaction: a kim killed here resumes
     // from the previous cursor and gets this page again, and nothing is
     // applied twice (changes held already count as duplicates).
+    impl_->merge.take_erasure_flag();  // only what this page erases counts below
     sqlite::Transaction tx(db);
     Importer importer(impl_->log, impl_->merge, impl_->catalogue, impl_->keys.site_key, impl_->site, impl_->clock,
                       ImportSource::server);
     for (const auto& peer : peers) report.introduced += importer.introduce(peer, report) ? 1 : 0;
     for (const auto& c : changes) importer.ingest(c, report);
     report.waiting = impl_->log.pending_count();
+    if (report.waiting > 0 && impl_->merge.any_erased()) impl_->merge.purge_held_of_erased();
     if (page.next > meta_number(db, meta::sync_pull_cursor)) meta::put(db, meta::sync_pull_cursor, std::to_string(page.next));
     // Another kim process may have moved the stored clock further meanwhile.
     const std::uint64_t stored_hlc = meta_number(db, meta::last_hlc);
     meta::put(db, meta::last_hlc, std::to_string(std::max(stored_hlc, impl_->clock.last())));
     tx.commit();
     impl_->reader.forget_all();
+    if (impl_->merge.take_erasure_flag()) truncate_wal_after_erasure(db);
     return report;
 }
 

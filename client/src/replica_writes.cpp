@@ -2,6 +2,7 @@
 #include <set>
 
 #include "replica_impl.hpp"
+#include "store/wal.hpp"
 #include "write/field_defaults.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/ids.hpp"
@@ -221,6 +222,8 @@ void Replica::erase(std::string_view record) {
     m.writer.commit(std::string(record), row->kind, {std::move(op)}, nullptr);
     tx.commit();
     m.reader.forget(record);
+    m.merge.take_erasure_flag();
+    truncate_wal_after_erasure(*m.db);
 }
 
 }  // namespace kim::client

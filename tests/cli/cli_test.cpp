@@ -185,7 +185,7 @@ TEST(cli_usage, help_lists_the_commands_and_exits_zero) {
     const auto r = kim_raw({"--help"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     for (const char* command : {"init", "key", "pubkey", "status", "case", "add", "record", "conflicts", "resolve", "erase",
-                                "export-changes", "import-changes"}) {
+                                "export-changes", "import-changes", "export", "retention"}) {
         EXPECT_NE(r.out.find(std::string("  ") + command + " "), std::string::npos) << "`kim --help` does not list " << command
                                                                                      << ":\n" << r.out;
     }
@@ -650,6 +650,109 @@ TEST(cli_sync, refusals_have_their_own_exit_codes) {
     expect_kim_error(kim_at(a, {"config", "server", "ftp://example.org"}), 2, "", "an ftp URL");
     expect_kim_error(kim_at(a, {"config", "server", "http://192.0.2.7:8080"}), 2, "https", "plain http to another computer");
     EXPECT_EQ(ok_json(a, {"status", "--json"}).at("sync").at("outbox"), 1);
+}
+
+// ---------------------------------------------------------------------------
+// Privacy: the retention period, `kim retention run` and `kim export`.
+
+TEST(cli_privacy, config_retention_is_stored_shown_and_checked) {
+    TempDir dir("kimcli");
+    const fs::path a = dir / "hamborn-a";
+    ok(a, {"init", "--site", "hamborn", "--replica", "hamborn-a"});
+    EXPECT_EQ(ok_json(a, {"config", "--json"}).at("retention_years"), 3) << "three years by default";
+    EXPECT_EQ(ok_json(a, {"status", "--json"}).at("retention_years"), 3);
+    const std::string said = ok(a, {"config", "retention", "5"});
+    EXPECT_NE(said.find("every replica"), std::string::npos) << said;
+    EXPECT_EQ(ok_json(a, {"config", "--json"}).at("retention_years"), 5);
+    EXPECT_NE(ok(a, {"config"}).find("5 years after closure"), std::string::npos);
+    EXPECT_EQ(ok_json(a, {"status", "--json"}).at("retention_years"), 5);
+    for (const char* bad : {"101", "drei", "2.5"}) {
+        expect_kim_error(kim_at(a, {"config", "retention", bad}), 2, "", std::string("retention ") + bad);
+    }
+    EXPECT_EQ(ok_json(a, {"config", "--json"}).at("retention_years"), 5) << "a refused value changes nothing";
+}
+
+TEST(cli_privacy, retention_run_lists_with_dry_run_then_erases_closed_cases) {
+    TempDir dir("kimcli");
+    const fs::path a = dir / "hamborn-a";
+    ok(a, {"init", "--site", "hamborn", "--replica", "hamborn-a"});
+    const std::string closed = new_id(a, {"case", "new", "name=" + kName});
+    const std::string note = new_id(a, {"add", "contact", "--case", closed, "text=" + kContactText});
+    ok(a, {"case", "set", closed, "phase=closed", "closure_reason=goals_met"});
+    const std::string open = new_id(a, {"case", "new", "name=Zoë Schäfer", "phase=monitoring"});
+
+    const std::string none = ok(a, {"retention", "run"});
+    EXPECT_NE(none.find("nothing erased"), std::string::npos) << "closed just now, three years to go: " << none;
+
+    ok(a, {"config", "retention", "0"});  // due as soon as closed
+    const Snapshot before = snapshot(a, closed);
+    const std::string dry = ok(a, {"retention", "run", "--dry-run"});
+    EXPECT_NE(dry.find("Would erase 1 case"), std::string::npos) << dry;
+    EXPECT_NE(dry.find(closed), std::string::npos) << dry;
+    EXPECT_EQ(dry.find(open), std::string::npos) << dry;
+    const json dry_json = ok_json(a, {"retention", "run", "--dry-run", "--json"});
+    EXPECT_EQ(dry_json.at("dry_run"), true);
+    ASSERT_EQ(dry_json.at("cases").size(), 1u) << dry_json.dump(2);
+    EXPECT_EQ(dry_json.at("cases")[0].at("case"), closed);
+    EXPECT_EQ(dry_json.at("erased"), 0);
+    expect_unchanged(a, before, closed, "retention run --dry-run");
+
+    const std::string ran = ok(a, {"retention", "run"});
+    EXPECT_NE(ran.find("Erased 1 case"), std::string::npos) << ran;
+    EXPECT_NE(ran.find(closed), std::string::npos) << ran;
+    EXPECT_EQ(ok_json(a, {"case", "show", closed, "--json"}).at("erased"), true);
+    EXPECT_EQ(ok_json(a, {"record", "show", note, "--json"}).at("erased"), true);
+    EXPECT_EQ(ok_json(a, {"case", "show", open, "--json"}).at("erased"), false);
+    const json again = ok_json(a, {"retention", "run", "--json"});
+    EXPECT_EQ(again.at("cases"), json::array()) << again.dump(2);
+    for (const auto& entry : fs::recursive_directory_iterator(a)) {
+        if (!entry.is_regular_file()) continue;
+        EXPECT_EQ(kim::test::read_file(entry.path()).find(kName), std::string::npos) << entry.path();
+    }
+}
+
+TEST(cli_privacy, export_writes_a_private_file_and_overwrites_only_with_force) {
+    TempDir dir("kimcli");
+    const fs::path a = dir / "hamborn-a";
+    ok(a, {"init", "--site", "hamborn", "--replica", "hamborn-a"});
+    const std::string id = new_id(a, {"case", "new", "name=" + kName, "address=" + kAddress, "need.wohnen=2"});
+    const std::string note = new_id(a, {"add", "contact", "--case", id, "text=" + kContactText});
+    const fs::path out = dir / "auskunft.json";
+
+    const std::string said = ok(a, {"export", id.substr(0, 8), "--out", out.string()});
+    EXPECT_NE(said.find("delete it"), std::string::npos) << said;
+    EXPECT_EQ(fs::status(out).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+    const json doc = parse_json(kim::test::read_file(out), "the export");
+    EXPECT_EQ(doc.at("erased"), false);
+    EXPECT_EQ(doc.at("case").at("id"), id);
+    EXPECT_EQ(doc.at("case").at("fields").at("name"), kName);
+    EXPECT_EQ(doc.at("case").at("fields").at("address"), kAddress);
+    ASSERT_EQ(doc.at("records").size(), 1u);
+    EXPECT_EQ(doc.at("records")[0].at("fields").at("text"), kContactText);
+    EXPECT_EQ(doc.at("history").size(), 2u);
+
+    // No overwrite without --force, before any passphrase is asked for.
+    const std::string first = kim::test::read_file(out);
+    expect_kim_error(kim_at(a, {"export", id, "--out", out.string()}), 6, "--force", "export over an existing file");
+    EXPECT_EQ(kim::test::read_file(out), first);
+    ok(a, {"case", "set", id, "phase=planning"});
+    ok(a, {"export", id, "--out", out.string(), "--force"});
+    EXPECT_EQ(parse_json(kim::test::read_file(out), "the export").at("case").at("fields").at("phase"), "planning");
+
+    // Ids that name no case here.
+    const fs::path nowhere = dir / "nichts.json";
+    expect_kim_error(kim_at(a, {"export", "00000000-0000-4000-8000-000000000000", "--out", nowhere.string()}), 3,
+                     "kim case list", "export of an unknown id");
+    expect_kim_error(kim_at(a, {"export", note, "--out", nowhere.string()}), 2, "not a case", "export of a contact");
+    EXPECT_FALSE(fs::exists(nowhere));
+
+    // An erased case: ids and the erasure, nothing personal.
+    ok(a, {"erase", id, "--yes"});
+    ok(a, {"export", id, "--out", out.string(), "--force"});
+    const std::string erased = kim::test::read_file(out);
+    EXPECT_EQ(parse_json(erased, "the export").at("erased"), true);
+    EXPECT_EQ(erased.find(kName), std::string::npos);
+    EXPECT_EQ(erased.find("Weseler"), std::string::npos);
 }
 
 }  // namespace

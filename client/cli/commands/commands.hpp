@@ -16,13 +16,15 @@ namespace kim::cli {
 void add_setup_commands(CLI::App& app, Context& ctx);
 // case new/set/show/list, add, record set/show
 void add_record_commands(CLI::App& app, Context& ctx);
-// conflicts, resolve, erase
+// conflicts, resolve
 void add_merge_commands(CLI::App& app, Context& ctx);
+// erase, retention run, export (a case for an access request)
+void add_privacy_commands(CLI::App& app, Context& ctx);
 // fields: the catalogue of kinds, fields and allowed values
 void add_catalogue_commands(CLI::App& app, Context& ctx);
 // export-changes, import-changes
 void add_exchange_commands(CLI::App& app, Context& ctx);
-// config (server, ca-file), sync
+// config (server, ca-file, retention), sync
 void add_sync_commands(CLI::App& app, Context& ctx);
 
 // The sync part of `kim status`: outbox, last sync, cursor, and the server

@@ -1,6 +1,4 @@
-// kim conflicts, kim resolve, kim erase.
-#include <unistd.h>
-
+// kim conflicts, kim resolve (kim erase: privacy_commands.cpp).
 #include <iostream>
 
 #include "../output.hpp"
@@ -31,7 +29,6 @@ void add_merge_commands(CLI::App& app, Context& ctx) {
 
     struct ResolveArgs {
         std::string id, field, value;
-        bool yes = false;
     };
     auto r = std::make_shared<ResolveArgs>();
     auto* resolve = app.add_subcommand("resolve", "Settle a conflict: write VALUE, superseding every concurrent value");
@@ -46,28 +43,6 @@ void add_merge_commands(CLI::App& app, Context& ctx) {
         const std::string id = replica.resolve_id(r->id);
         replica.resolve(id, r->field, r->value);
         std::cout << "Resolved " << r->field << " of " << id << "\n";
-    });
-
-    auto* erase = app.add_subcommand(
-        "erase", "Erase a case (with all its records) or one record for good (GDPR Art. 17): ciphertexts and case key are destroyed");
-    erase->add_option("id", r->id, "Record id (or a unique prefix)")->required();
-    erase->add_flag("--yes", r->yes, "Do not ask for confirmation");
-    erase->callback([&ctx, r] {
-        auto replica = ctx.open_replica();
-        const std::string id = replica.resolve_id(r->id);
-        if (!r->yes) {
-            if (!isatty(STDIN_FILENO)) throw InputError("erasure cannot be undone; add --yes to confirm it");
-            const auto view = replica.read(id);
-            const auto* name = view.field("name");
-            std::cout << "Erase " << view.kind << " " << id
-                      << (name && name->shown.readable ? " (" + printable(name->shown.value) + ")" : "")
-                      << " and everything recorded about it? This cannot be undone. Type 'erase': " << std::flush;
-            std::string answer;
-            std::getline(std::cin, answer);
-            if (answer != "erase") throw InputError("not confirmed; nothing was erased");
-        }
-        replica.erase(id);
-        std::cout << "Erased " << id << ". Other replicas erase it when they receive this change.\n";
     });
 }
 

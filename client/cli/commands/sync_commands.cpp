@@ -1,5 +1,5 @@
-// kim config (server, ca-file), kim sync [--watch], and the sync part of
-// kim status.
+// kim config (server, ca-file, retention), kim sync [--watch], and the sync
+// part of kim status.
 #include <signal.h>
 
 #include <csignal>
@@ -255,20 +255,24 @@ void print_sync_status(std::ostream& out, const SyncStatus& status) {
 
 void add_sync_commands(CLI::App& app, Context& ctx) {
     // --- kim config ----------------------------------------------------------
-    auto* config = app.add_subcommand("config", "Show or change this replica's sync settings (server, CA file)");
+    auto* config = app.add_subcommand("config", "Show or change this replica's settings (sync server, CA file, retention period)");
     config->callback([&ctx, config] {
         if (!config->get_subcommands().empty()) return;  // `kim config server URL` did the work
         auto replica = ctx.open_replica();
         const auto s = replica.sync_state();
+        const int years = replica.retention_years();
         if (ctx.json) {
             std::cout << json{{"server", s.server.empty() ? json(nullptr) : json(s.server)},
-                              {"ca_file", s.ca_file.empty() ? json(nullptr) : json(s.ca_file)}}
+                              {"ca_file", s.ca_file.empty() ? json(nullptr) : json(s.ca_file)},
+                              {"retention_years", years}}
                              .dump(2)
                       << "\n";
             return;
         }
-        std::cout << "server   " << (s.server.empty() ? "(not set: `kim config server URL`)" : s.server) << "\n"
-                  << "ca-file  " << (s.ca_file.empty() ? "(the system's CA certificates)" : s.ca_file) << "\n";
+        std::cout << "server     " << (s.server.empty() ? "(not set: `kim config server URL`)" : s.server) << "\n"
+                  << "ca-file    " << (s.ca_file.empty() ? "(the system's CA certificates)" : s.ca_file) << "\n"
+                  << "retention  " << years << (years == 1 ? " year" : " years")
+                  << " after closure (`kim retention run` erases closed cases older than that)\n";
     });
     config->add_flag("--json", ctx.json, "Print JSON");
 
@@ -290,6 +294,23 @@ void add_sync_commands(CLI::App& app, Context& ctx) {
         replica.set_ca_file(*ca);
         const auto s = replica.sync_state();
         std::cout << "CA file for the sync server: " << (s.ca_file.empty() ? "(the system's CA certificates)" : s.ca_file) << "\n";
+    });
+
+    auto years = std::make_shared<int>(0);
+    auto* retention = config->add_subcommand(
+        "retention",
+        "Set the retention period: closed cases are erased YEARS years after closure by `kim retention run` (default " +
+            std::to_string(client::Replica::default_retention_years) +
+            "). A site's rule: set the same value on every replica of the site");
+    retention->add_option("years", *years, "Whole years after closure, 0 to " + std::to_string(client::Replica::max_retention_years))
+        ->required()
+        ->check(CLI::Range(0, client::Replica::max_retention_years));
+    retention->callback([&ctx, years] {
+        auto replica = ctx.open_replica();
+        replica.set_retention_years(*years);
+        std::cout << "Retention period of " << replica.replica_id() << ": closed cases are erased " << *years
+                  << (*years == 1 ? " year" : " years") << " after closure by `kim retention run`. "
+                  << "Set the same period on every replica of site " << replica.site() << ".\n";
     });
 
     // --- kim sync ------------------------------------------------------------

@@ -157,7 +157,7 @@ void ChangeLog::for_each_pending(const std::function<void(const Change&)>& fn) {
     while (st.step()) fn(parse_stored(st.text(0)));
 }
 
-void ChangeLog::purge_pending(const std::function<bool(const Change&)>& erased) {
+std::uint64_t ChangeLog::purge_pending(const std::function<bool(const Change&)>& erased) {
     std::vector<Change> stripped;
     {
         sqlite::Statement st(db_, "SELECT body FROM pending ORDER BY origin, seq");
@@ -174,6 +174,7 @@ void ChangeLog::purge_pending(const std::function<bool(const Change&)>& erased) 
     for (const auto& c : stripped) {
         up.bind(1, change_to_json(c, /*with_ct=*/true).dump()).bind(2, c.origin).bind(3, static_cast<std::int64_t>(c.seq)).run();
     }
+    return stripped.size();
 }
 
 std::uint64_t ChangeLog::pending_count() {

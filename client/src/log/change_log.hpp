@@ -59,8 +59,9 @@ public:
     void for_each_pending(const std::function<void(const Change&)>& fn);
     std::uint64_t pending_count();
     // Deletes the ciphertexts of the held changes for which `erased` is true
-    // (their signatures cover only the hashes, so they stay valid).
-    void purge_pending(const std::function<bool(const Change&)>& erased);
+    // (their signatures cover only the hashes, so they stay valid); returns
+    // how many were stripped.
+    std::uint64_t purge_pending(const std::function<bool(const Change&)>& erased);
 
     std::optional<Peer> peer(std::string_view replica);
     void add_peer(const Peer& p);

@@ -67,6 +67,7 @@ void MergeEngine::refresh_case_link(const std::string& record) {
 
 void MergeEngine::purge_if_erased(const std::string& record, const std::string& kind) {
     if (!effectively_erased(record)) return;
+    erasure_seen_ = true;
     log_.purge_record(record);
     if (kind == "case") {
         // Crypto-shredding: with the case key gone, nothing of the case can be read.
@@ -76,7 +77,29 @@ void MergeEngine::purge_if_erased(const std::string& record, const std::string& 
     }
     // Changes held for a gap are not in the log yet, but their ciphertexts
     // are on disk (and travel on in exports) all the same.
-    log_.purge_pending([this](const Change& held) { return erased_here(held); });
+    purge_held_of_erased();
+}
+
+void MergeEngine::purge_held_of_erased() {
+    // A held edit of a record names only the record; when the change that
+    // created it (and links it to its case) is held too, the record is not in
+    // `records` yet, and only the held link says which case it belongs to.
+    std::map<std::string, std::string> held_links;
+    log_.for_each_pending([&](const Change& held) {
+        const FieldOp* link = held.op(field_case_link);
+        if (link && link->value && link->value->is_string()) held_links[held.record] = link->value->get<std::string>();
+    });
+    const auto stripped = log_.purge_pending([&](const Change& held) {
+        if (erased_here(held)) return true;
+        const auto link = held_links.find(held.record);
+        return link != held_links.end() && effectively_erased(link->second);
+    });
+    if (stripped > 0) erasure_seen_ = true;
+}
+
+bool MergeEngine::any_erased() {
+    sqlite::Statement st(db_, "SELECT 1 FROM records WHERE erased = 1 LIMIT 1");
+    return st.step();
 }
 
 bool MergeEngine::erased_here(const Change& c) {

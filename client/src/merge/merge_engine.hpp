@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../log/change_log.hpp"
@@ -51,12 +52,23 @@ public:
     // Every field's heads in one query (same order as heads()).
     std::map<std::string, std::vector<Head>> heads_by_field(std::string_view record);
 
+    // Strips the ciphertexts of held changes (waiting for a gap) that belong
+    // to a record erased here, also when the change that links their record
+    // to an erased case is itself still held. Call at the end of an import.
+    void purge_held_of_erased();
+    // Whether any record is erased here (cheap; saves the sweep above when none is).
+    bool any_erased();
+    // Whether an erasure destroyed or refused ciphertexts since the last
+    // call: the caller then clears old page images out of the WAL.
+    bool take_erasure_flag() { return std::exchange(erasure_seen_, false); }
+
 private:
     void refresh_case_link(const std::string& record);
     void purge_if_erased(const std::string& record, const std::string& kind);
 
     sqlite::Database& db_;
     ChangeLog& log_;
+    bool erasure_seen_ = false;
 };
 
 }  // namespace kim::client

@@ -27,6 +27,11 @@ inline constexpr std::string_view sync_pull_cursor = "sync.pull_cursor";    // s
 inline constexpr std::string_view sync_pushed_seq = "sync.pushed_seq";      // own changes up to it are acknowledged
 inline constexpr std::string_view sync_last_success = "sync.last_success";  // seconds since 1970, 0 = never
 
+// Years after closure at which `kim retention run` erases a closed case; unset
+// means Replica::default_retention_years. Per replica, to be set alike on
+// every replica of the site (docs/privacy.md).
+inline constexpr std::string_view retention_years = "retention.years";
+
 inline constexpr std::string_view format_value = "kimsync-replica";
 
 std::optional<std::string> get(sqlite::Database& db, std::string_view key);

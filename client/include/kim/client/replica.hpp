@@ -73,6 +73,27 @@ public:
     // Marks the record erased (terminal) and destroys its ciphertexts and, for a case, its key.
     void erase(std::string_view record);
 
+    // Retention (GDPR Art. 5(1)(e), Art. 17): closed cases are erased this
+    // many years after their closure. Stored per replica; meant to be set
+    // alike on every replica of the site. Default when unset.
+    static constexpr int default_retention_years = 3;
+    static constexpr int max_retention_years = 100;
+    int retention_years();
+    // InputError outside 0..max_retention_years.
+    void set_retention_years(int years);
+    // The cases not erased whose shown phase is closed and whose closure (the
+    // time of the change that wrote that value) lies at least
+    // retention_years() calendar years before `now_millis` (UTC), oldest
+    // closure first. Erase them with erase(); nothing is changed here.
+    std::vector<RetentionDue> retention_due(std::uint64_t now_millis);
+
+    // A data subject's access request (GDPR Art. 15): everything held about
+    // one case, decrypted, as JSON (docs/privacy.md): its fields and
+    // conflicts, its records, and every change held for them. An erased case
+    // gives only ids and the erasure. NotFoundError for an unknown id,
+    // InputError for a record that is not a case.
+    nlohmann::json export_case(std::string_view case_id);
+
     // Reads.
     // Accepts a full record id or a unique prefix of at least 4 characters
     // (as printed by `kim case list`); NotFoundError / InputError otherwise.

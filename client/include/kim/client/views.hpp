@@ -68,6 +68,15 @@ struct ReplicaStatus {
     std::uint64_t open_cases = 0;   // phase other than closed
     std::uint64_t conflicts = 0;
     std::vector<std::string> peers;
+    int retention_years = 0;        // closed cases are erased this many years after closure
+};
+
+// A closed case whose retention period is over (`kim retention run`).
+struct RetentionDue {
+    std::string case_id;
+    std::string closed_by;          // id of the change that set phase to closed
+    std::uint64_t closed_millis = 0;  // its time (the wall-clock part of its hlc)
+    bool phase_in_conflict = false;   // closed is the shown value of a conflict on phase
 };
 
 // Where this replica stands with the server (readable without the network).

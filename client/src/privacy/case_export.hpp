@@ -1,0 +1,41 @@
+// A data subject's access request (GDPR Art. 15): everything this replica
+// holds about one case, decrypted in memory and returned as JSON. The layout
+// is described in docs/privacy.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "../log/change_log.hpp"
+#include "../merge/merge_engine.hpp"
+#include "../view/record_reader.hpp"
+#include "kim/shared/catalogue.hpp"
+#include "kim/sqlite/database.hpp"
+
+namespace kim::client {
+
+struct ExportContext {
+    sqlite::Database& db;
+    ChangeLog& log;
+    MergeEngine& merge;
+    RecordReader& reader;
+    const Catalogue& catalogue;
+    std::string site;
+    std::string replica;
+    std::uint64_t now_millis = 0;
+};
+
+inline constexpr std::string_view case_export_format = "kimsync-case-export";
+inline constexpr int case_export_version = 1;
+
+// `case_id` must name a case held here (the caller checks). An erased case
+// gives its id, its records' ids and the erasure, and no other value.
+nlohmann::json export_case(ExportContext& ctx, const std::string& case_id);
+
+// "2024-05-01T12:03:04.123Z" for milliseconds since 1970.
+std::string iso_utc_millis(std::uint64_t millis);
+
+}  // namespace kim::client
