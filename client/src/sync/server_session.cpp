@@ -47,16 +47,15 @@ json ServerSession::parse(const HttpResponse& response, std::string_view what) c
 }
 
 void ServerSession::not_accepted(const std::string& detail) const {
-    const std::string& id = replica_.replica_id();
-    throw StateError("the server at " + server() + " does not accept replica '" + id + "' (" + detail +
-                     "): it is not enrolled there, was revoked, or was enrolled with another key. An administrator enrols "
-                     "it with `kim-server --data DIR replica add " + id + " --site " + replica_.site() +
-                     " --pubkey KEY` (KEY: the output of `kim pubkey` here)");
+    const Credentials& c = credentials_;
+    throw StateError("the server at " + server() + " does not accept " + c.noun + " '" + c.identity + "' (" + detail +
+                     "): it is not enrolled there, was revoked, or was enrolled with another key. " + c.enrol_hint);
 }
 
 void ServerSession::authenticate() {
     token_.clear();
-    const std::string& id = replica_.replica_id();
+    const Credentials& who = credentials_;
+    const std::string& id = who.identity;
     const HttpResponse c = post(protocol::path_challenge, protocol::to_json(protocol::ChallengeRequest{id}));
     if (c.status != 200) fail(c, "the request for a challenge");
     protocol::ChallengeResponse challenge;
@@ -66,7 +65,7 @@ void ServerSession::authenticate() {
         throw Error("the server at " + server() + " sent a challenge that is not protocol v1: " + e.what());
     }
     protocol::TokenRequest request{id, challenge.challenge, {}};
-    request.signature = base64_encode(replica_.sign_auth(protocol::auth_message(id, challenge.challenge)));
+    request.signature = base64_encode(who.sign(protocol::auth_message(id, challenge.challenge)));
     const HttpResponse t = post(protocol::path_token, protocol::to_json(request));
     if (t.status == 401) not_accepted(status_text(t, error_body_of(t)));
     if (t.status != 200) fail(t, "the request for a token");
@@ -76,12 +75,13 @@ void ServerSession::authenticate() {
     } catch (const InputError& e) {
         throw Error("the server at " + server() + " sent a token answer that is not protocol v1: " + e.what());
     }
-    if (token.role != protocol::Role::replica || token.identity != id) {
-        not_accepted("it knows '" + token.identity + "' as a " + std::string(protocol::to_string(token.role)) + ", not as this replica");
+    if (token.role != who.role || token.identity != id) {
+        not_accepted("it knows '" + token.identity + "' as a " + std::string(protocol::to_string(token.role)) +
+                     ", not as this " + who.noun);
     }
-    if (token.site != replica_.site()) {
+    if (who.role == protocol::Role::replica && token.site != who.site) {
         throw StateError("the server at " + server() + " enrolled replica '" + id + "' for site '" + token.site +
-                         "', but this replica belongs to site '" + replica_.site() +
+                         "', but this replica belongs to site '" + who.site +
                          "'; the administrator must enrol it for its own site (changes never cross sites)");
     }
     token_ = std::move(token.token);
@@ -106,23 +106,24 @@ void ServerSession::fail(const HttpResponse& r, std::string_view doing) const {
     switch (r.status) {
         case 401: not_accepted(what);
         case 403:
-            throw StateError(asking + ": replica '" + replica_.replica_id() + "' is not allowed to do that there");
+            throw StateError(asking + ": " + credentials_.noun + " '" + credentials_.identity +
+                             "' is not allowed to do that there");
         case 503:
             throw UnreachableError(server(), "it is busy (" + what + ")");
         default: break;
     }
     if (e.error == "unsupported_protocol") {
         throw StateError(asking + ": it does not speak protocol v" + std::to_string(protocol::version) +
-                         " of this kim; update kim or the server");
+                         " of this " + credentials_.program + "; update " + credentials_.program + " or the server");
     }
     if (r.status >= 500) {
         throw Error("the server at " + server() + " failed while answering " + std::string(doing) + " (" + what +
-                    "); nothing is lost here: run `kim sync` again later, and tell its administrator if it persists");
+                    "); " + credentials_.retry_hint + ", and tell its administrator if it persists");
     }
     if (r.status == 400 || r.status == 409) {
-        // kim sends only well-formed protocol v1 requests: an answer like
+        // kim and kim-audit send only well-formed protocol v1 requests: an answer like
         // this one points at a mismatch between the two programs.
-        throw Error(asking + "; kim and the server may be different versions: update both");
+        throw Error(asking + "; " + credentials_.program + " and the server may be different versions: update both");
     }
     throw Error(asking);
 }

@@ -30,6 +30,26 @@ bool is_integrity_refusal(protocol::Refusal reason) {
     }
 }
 
+namespace {
+
+// The session signs in with the replica's own key, and its errors speak of
+// `kim` and of how a replica is enrolled.
+Credentials replica_credentials(Replica& replica) {
+    Credentials c;
+    c.identity = replica.replica_id();
+    c.role = protocol::Role::replica;
+    c.site = replica.site();
+    c.noun = "replica";
+    c.program = "kim";
+    c.enrol_hint = "An administrator enrols it with `kim-server --data DIR replica add " + c.identity + " --site " +
+                   c.site + " --pubkey KEY` (KEY: the output of `kim pubkey` here)";
+    c.retry_hint = "nothing is lost here: run `kim sync` again later";
+    c.sign = [&replica](std::string_view message) { return replica.sign_auth(message); };
+    return c;
+}
+
+}  // namespace
+
 SyncReport sync(Replica& replica, const SyncOptions& options) {
     const SyncState state = replica.sync_state();
     const std::string& chosen = options.server.empty() ? state.server : options.server;
@@ -43,7 +63,7 @@ SyncReport sync(Replica& replica, const SyncOptions& options) {
     http.connection.connect_timeout = options.connect_timeout;
     http.connection.request_timeout = options.request_timeout;
     HttpClient client(url, http);
-    ServerSession session(client, replica);
+    ServerSession session(client, replica_credentials(replica));
 
     SyncReport report;
     report.server = url.text();

@@ -1,0 +1,93 @@
+// Case facts from the clear fields of the log (case_facts.hpp).
+#include "case_facts.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+#include "kim/shared/catalogue.hpp"
+#include "kim/shared/ids.hpp"
+
+namespace kim::audit {
+
+namespace {
+
+// The consent that every operation on a case needs first (schema/catalogue.json:
+// a `consent` record with its `case` link and scope `processing`).
+constexpr std::string_view kind_case = "case";
+constexpr std::string_view kind_consent = "consent";
+constexpr std::string_view field_scope = "scope";
+constexpr std::string_view scope_processing = "processing";
+
+bool earlier(const CaseOperation& a, const CaseOperation& b) {
+    return std::tie(a.hlc, a.origin, a.seq) < std::tie(b.hlc, b.origin, b.seq);
+}
+
+}  // namespace
+
+CaseTracker::CaseTracker(AuditState& state) : state_(state) {
+    for (const auto& [case_id, facts] : state_.cases) {
+        for (const auto& record : facts.records) case_of_.emplace(record, case_id);
+    }
+}
+
+void CaseTracker::add(const Change& c, std::uint64_t server_seq) {
+    std::string case_id;
+    if (c.kind == kind_case) {
+        case_id = c.record;
+    } else if (const FieldOp* link = c.op(field_case_link); link && link->value && link->value->is_string()) {
+        case_id = link->value->get<std::string>();
+        if (case_of_.emplace(c.record, case_id).second) state_.cases[case_id].records.push_back(c.record);
+    } else if (const auto it = case_of_.find(c.record); it != case_of_.end()) {
+        case_id = it->second;
+    }
+    const bool erasing = c.op(field_erased) != nullptr;
+    if (erasing) state_.erased_records.insert(c.record);
+    if (case_id.empty()) return;
+
+    CaseFacts& facts = state_.cases[case_id];
+    if (erasing && c.kind == kind_case) facts.erased = true;
+    // Needs no consent: the case's creation, consents themselves, erasures.
+    bool exempt = erasing || c.kind == kind_consent;
+    if (c.kind == kind_case && !facts.created) {
+        facts.created = true;
+        exempt = true;
+    }
+    if (c.kind == kind_consent) {
+        const FieldOp* scope = c.op(field_scope);
+        if (scope && scope->value && *scope->value == scope_processing) {
+            facts.consent_hlc = facts.consent_hlc ? std::min(*facts.consent_hlc, c.hlc) : c.hlc;
+        }
+    }
+    if (exempt) return;
+    const CaseOperation op{c.hlc, c.origin, c.seq, server_seq};
+    if (!facts.first_operation || earlier(op, *facts.first_operation)) facts.first_operation = op;
+}
+
+bool CaseTracker::erased(const std::string& record) const {
+    if (state_.erased_records.count(record)) return true;
+    const auto it = case_of_.find(record);
+    return it != case_of_.end() && state_.erased_records.count(it->second);
+}
+
+std::vector<Finding> CaseTracker::consent_findings() const {
+    std::vector<Finding> out;
+    for (const auto& [case_id, facts] : state_.cases) {
+        if (!facts.first_operation) continue;
+        const CaseOperation& op = *facts.first_operation;
+        if (facts.consent_hlc && op.hlc >= *facts.consent_hlc) continue;
+        Finding f;
+        f.case_id = case_id;
+        f.change = change_id(op.origin, op.seq);
+        f.server_seq = op.server_seq;
+        f.message = facts.consent_hlc
+                        ? "case " + case_id + ": change " + f.change +
+                              " operated on it before its first processing consent"
+                        : "case " + case_id + ": change " + f.change +
+                              " operated on it, and it has no processing consent";
+        out.push_back(std::move(f));
+    }
+    std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) { return a.server_seq < b.server_seq; });
+    return out;
+}
+
+}  // namespace kim::audit
