@@ -23,11 +23,13 @@
 #include "kim/client/replica.hpp"
 #include "kim/client/sync.hpp"
 #include "server_process.hpp"
+#include "workload.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using kim::client::Replica;
+using namespace kim::bench;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -53,54 +55,6 @@ Options parse(int argc, char** argv) {
     }
     if (o.changes < 10 || o.runs < 1) throw std::invalid_argument("--changes must be at least 10 and --runs at least 1");
     return o;
-}
-
-// Peak resident memory of a process (VmHWM), in MiB.
-double peak_mib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-    }
-    return 0;
-}
-
-kim::client::CreateOptions create_options(const fs::path& home, const std::string& replica) {
-    kim::client::CreateOptions o;
-    o.home = home;
-    o.site = "hamborn";
-    o.replica = replica;
-    o.passphrase = "benchmark passphrase";
-    o.kdf = kim::KdfParams::minimal();  // key derivation is not what is measured
-    return o;
-}
-
-// One case in ten is new (twelve fields, as an intake); the others are edits
-// of one to three fields of an existing case, as the days after an intake.
-void write_edits(Replica& r, int changes) {
-    std::vector<std::string> cases;
-    for (int i = 0; i < changes; ++i) {
-        if (i % 10 == 0) {
-            cases.push_back(r.create_case({{"name", "Synthetische Person " + std::to_string(i)},
-                                           {"birth_date", "1987-04-12"},
-                                           {"address", "Weseler Straße 12, 47169 Duisburg"},
-                                           {"phone", "0203 1234567"},
-                                           {"languages", "Arabisch, Deutsch A2"},
-                                           {"nationality", "syrisch"},
-                                           {"sex", "female"},
-                                           {"origin_region", "middle_east_north_africa"},
-                                           {"residence_category", "residence_permit"},
-                                           {"household_band", "3_4"},
-                                           {"need.wohnen", "2"},
-                                           {"need.deutsch", "1"}}));
-        } else if (i % 3 == 0) {
-            r.set_fields(cases.back(), {{"assessment", "Gespräch " + std::to_string(i) + ": Unterlagen für das Jobcenter "
-                                                      "besprochen, Termin bei der Wohnungsgesellschaft vereinbart."}});
-        } else {
-            r.set_fields(cases[static_cast<std::size_t>(i) % cases.size()],
-                         {{"need.arbeit", std::to_string(i % 4)}, {"phase", i % 2 ? "planning" : "linking"}});
-        }
-    }
 }
 
 struct RunResult {
@@ -146,12 +100,6 @@ RunResult run_once(const Options& o, int run) {
     }
     fs::remove_all(dir);
     return result;
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 }  // namespace

@@ -1,0 +1,67 @@
+// The benchmarks' shared workload and measurements (workload.hpp).
+#include "workload.hpp"
+
+#include <algorithm>
+#include <fstream>
+
+namespace kim::bench {
+
+namespace fs = std::filesystem;
+using client::Replica;
+
+// Peak resident memory of a process (VmHWM), in MiB.
+double peak_mib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    }
+    return 0;
+}
+
+client::CreateOptions create_options(const fs::path& home, const std::string& replica) {
+    client::CreateOptions o;
+    o.home = home;
+    o.site = "hamborn";
+    o.replica = replica;
+    o.passphrase = bench_passphrase;
+    o.kdf = KdfParams::minimal();  // key derivation is not what is measured
+    return o;
+}
+
+void write_edits(Replica& r, int changes) {
+    std::vector<std::string> cases;
+    for (int i = 0; i < changes; ++i) {
+        if (i % 10 == 0) {
+            cases.push_back(r.create_case({{"name", "Synthetische Person " + std::to_string(i)},
+                                           {"birth_date", "1987-04-12"},
+                                           {"address", "Weseler Straße 12, 47169 Duisburg"},
+                                           {"phone", "0203 1234567"},
+                                           {"languages", "Arabisch, Deutsch A2"},
+                                           {"nationality", "syrisch"},
+                                           {"sex", "female"},
+                                           {"origin_region", "middle_east_north_africa"},
+                                           {"residence_category", "residence_permit"},
+                                           {"household_band", "3_4"},
+                                           {"need.wohnen", "2"},
+                                           {"need.deutsch", "1"}}));
+        } else if (i % 10 == 1) {
+            // Consent to processing right after the intake, as the audit expects.
+            r.add_record("consent", cases.back(), {{"scope", "processing"}, {"form_version", "KIM-E 2026/1"}});
+        } else if (i % 3 == 0) {
+            r.set_fields(cases.back(), {{"assessment", "Gespräch " + std::to_string(i) + ": Unterlagen für das Jobcenter "
+                                                      "besprochen, Termin bei der Wohnungsgesellschaft vereinbart."}});
+        } else {
+            r.set_fields(cases[static_cast<std::size_t>(i) % cases.size()],
+                         {{"need.arbeit", std::to_string(i % 4)}, {"phase", i % 2 ? "planning" : "linking"}});
+        }
+    }
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+}  // namespace kim::bench

@@ -1,0 +1,30 @@
+// What the benchmarks share: a realistic stream of case edits, replicas made
+// without the passphrase cost, a process's peak memory and the median.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "kim/client/replica.hpp"
+
+namespace kim::bench {
+
+// Peak resident memory of a running process (VmHWM), in MiB.
+double peak_mib(pid_t pid);
+
+// Options for a replica of site "hamborn" with the minimal key derivation
+// cost (key derivation is not what is measured).
+client::CreateOptions create_options(const std::filesystem::path& home, const std::string& replica);
+inline constexpr const char* bench_passphrase = "benchmark passphrase";
+
+// `changes` edits: one case in ten is new (twelve fields, as an intake),
+// followed by its consent to processing; the others edit one to three fields
+// of an existing case, as the days after an intake.
+void write_edits(client::Replica& r, int changes);
+
+double median(std::vector<double> v);
+
+}  // namespace kim::bench
