@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "kim/audit/key_file.hpp"
 #include "kim/shared/base64.hpp"
+#include "kim/shared/errors.hpp"
 
 namespace kim::audit_cli {
 
@@ -15,9 +16,12 @@ void add_keygen_command(CLI::App& app) {
     };
     auto args = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("keygen", "Create the auditor's key file (mode 0600) and print its enrolment");
-    cmd->add_option("--out", args->out, "The key file to create (never overwritten)")->required();
+    // Checked in the callback rather than with ->required(): CLI11 checks
+    // requirements before unknown options, and `keygen --bogus` should name --bogus.
+    cmd->add_option("--out", args->out, "The key file to create (never overwritten); required");
     cmd->add_option("--name", args->name, "The auditor's name on the server (default: auditor)");
     cmd->callback([args] {
+        if (args->out.empty()) throw InputError("`kim-audit keygen` needs the file to create: --out FILE");
         const audit::AuditorKey key = audit::generate_auditor_key(args->name);
         audit::write_key_file(args->out, key);
         std::cout << "Wrote the key of auditor '" << key.name << "' to " << args->out

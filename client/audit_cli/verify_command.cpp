@@ -42,14 +42,20 @@ void run_verify(const GlobalOptions& g, const VerifyArgs& a) {
             std::cerr << "\rverified " << p.verified << " entries (the log holds " << p.last_seq << ")" << std::flush;
         };
     }
-    const audit::Report report = audit::verify_server(key, o);
-    if (o.progress) std::cerr << "\n";
-    if (a.json) {
-        std::cout << audit::to_json(report).dump(2) << "\n";
-    } else {
-        std::cout << audit::format_report(report);
-    }
-    command_result = report.ok() ? cli::ok : cli::integrity;
+    // Printed as soon as the log is verified, before the state is saved: a
+    // state that cannot be saved is reported after it (exit 1), and the
+    // report is not lost.
+    o.on_report = [&o, &a](const audit::Report& report) {
+        if (o.progress) std::cerr << "\n";
+        if (a.json) {
+            std::cout << audit::to_json(report).dump(2) << "\n";
+        } else {
+            std::cout << audit::format_report(report);
+        }
+        std::cout.flush();
+        command_result = report.ok() ? cli::ok : cli::integrity;
+    };
+    audit::verify_server(key, o);
 }
 
 }  // namespace
@@ -58,14 +64,17 @@ void add_verify_command(CLI::App& app, GlobalOptions& global) {
     auto args = std::make_shared<VerifyArgs>();
     CLI::App* cmd = app.add_subcommand(
         "verify", "Verify the server's whole log: signatures, chains, checkpoints, purges; consent findings");
-    // Also accepted after the command (`kim-audit verify --server URL …`).
+    // Also accepted after the command (`kim-audit verify --server URL …`);
+    // the options of verify itself (--state, --full, --json, --threads) only after it.
     cmd->add_option("--server", global.server, "The server's URL (https://…, or http:// on this computer)");
     cmd->add_option("--key", global.key_file, "The auditor's key file (kim-audit keygen)");
     cmd->add_option("--ca-file", global.ca_file, "Extra trusted CA certificates, PEM (default: $KIM_CA_FILE)");
     cmd->add_option("--state", args->state,
                     "Remember what was verified in FILE (0600) and go on from there next time; pins the server's key "
                     "and the checkpoints seen");
-    cmd->add_flag("--full", args->full, "With --state: verify the whole log again, still comparing with the state");
+    cmd->add_flag("--full", args->full,
+                  "Verify the whole log again even with --state (still comparing with it); without --state every run "
+                  "is a full one");
     cmd->add_flag("--json", args->json, "Print the report as JSON");
     cmd->add_option("--threads", args->threads, "Threads that check signatures (default: one per core, at most 4)")
         ->check(CLI::Range(1u, 64u));

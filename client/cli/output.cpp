@@ -7,6 +7,7 @@
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
+#include "kim/shared/time_format.hpp"
 
 namespace kim::cli {
 
@@ -88,14 +89,7 @@ std::string printable(const std::string& text, const std::string& continuation) 
     return out;
 }
 
-std::string format_hlc(std::uint64_t hlc) {
-    const std::time_t seconds = static_cast<std::time_t>(hlc_millis(hlc) / 1000);
-    std::tm local{};
-    localtime_r(&seconds, &local);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &local);
-    return buf;
-}
+std::string format_hlc(std::uint64_t hlc) { return local_minutes(static_cast<std::int64_t>(hlc_millis(hlc) / 1000)); }
 
 namespace {
 

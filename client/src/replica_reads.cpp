@@ -11,7 +11,11 @@ std::string Replica::resolve_id(std::string_view typed) {
     for (auto& ch : lowered) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     const std::string_view text = lowered;
     const bool hexish = !text.empty() && text.find_first_not_of("0123456789abcdef-") == std::string_view::npos;
-    if (!hexish) throw InputError("'" + std::string(text) + "' is not a record id (ids look like 3f2a9c1e-...)");
+    // Not quoted: what was typed instead of an id is often a person's name.
+    if (!hexish) {
+        throw InputError("that is not a record id: ids are made of 0-9, a-f and '-', like 3f2a9c1e-... "
+                         "(`kim case list` shows them)");
+    }
     if (text.size() < 4) throw InputError("give at least 4 characters of the record id");
     sqlite::Statement st(*impl_->db, "SELECT record FROM records WHERE record >= ? AND record < ? ORDER BY record LIMIT 6");
     std::string upper(text);

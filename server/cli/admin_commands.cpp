@@ -13,20 +13,11 @@
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
 #include "kim/shared/ids.hpp"
+#include "kim/shared/time_format.hpp"
 
 namespace kim::server::cli {
 
 namespace {
-
-// "2026-03-01 14:05 UTC": enrolment times for people.
-std::string format_time(std::int64_t seconds) {
-    const std::time_t t = static_cast<std::time_t>(seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char out[32];
-    std::strftime(out, sizeof out, "%Y-%m-%d %H:%M UTC", &tm);
-    return out;
-}
 
 void require_name(const std::string& name, const std::string& what, const std::string& example) {
     if (!is_valid_name(name)) {
@@ -115,8 +106,8 @@ void add_replica_commands(CLI::App& app, GlobalOptions& global) {
             return;
         }
         for (const auto& r : replicas) {
-            std::cout << r.id << "  site " << r.site << "  enrolled " << format_time(r.enrolled_at) << "  "
-                      << (r.revoked_at ? "REVOKED " + format_time(*r.revoked_at) : std::string("active")) << "\n"
+            std::cout << r.id << "  site " << r.site << "  enrolled " << utc_minutes(r.enrolled_at) << "  "
+                      << (r.revoked_at ? "REVOKED " + utc_minutes(*r.revoked_at) : std::string("active")) << "\n"
                       << "    key " << base64_encode(r.public_key) << "\n";
         }
     });

@@ -17,11 +17,22 @@ namespace kim::cli {
 
 void write_private_file(const std::string& file, const std::string& text) {
     const std::string tmp = file + ".partial";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // A leftover (or planted) .partial must not lend the new file its
+    // permissions or, as a symbolic link, send the text elsewhere.
+    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
+        throw Error("cannot replace the leftover " + tmp + ": " + std::strerror(errno) + "; remove it and try again");
+    }
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) throw Error("cannot write " + file + ": " + std::strerror(errno) + "; check the folder exists and is writable");
+    if (::fchmod(fd, 0600) != 0) {  // the umask may only remove bits, but be explicit
+        ::close(fd);
+        std::remove(tmp.c_str());
+        throw Error("cannot make " + file + " private: " + std::strerror(errno));
+    }
     std::size_t done = 0;
     while (done < text.size()) {
         const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             ::close(fd);
             std::remove(tmp.c_str());

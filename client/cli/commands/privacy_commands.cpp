@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
+#include "kim/shared/time_format.hpp"
 
 namespace kim::cli {
 
@@ -18,16 +19,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::uint64_t millis_per_day = 86'400'000;
-
-// "2021-03-14" (UTC) for milliseconds since 1970.
-std::string utc_date(std::uint64_t millis) {
-    const auto t = static_cast<std::time_t>(millis / 1000);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &utc);
-    return buf;
-}
 
 // "4 years 12 days" from a number of days (years of 365 days: only shown to people).
 std::string age_text(std::uint64_t days) {
@@ -92,7 +83,7 @@ void add_retention(CLI::App& app, Context& ctx) {
         for (const auto& d : due) {
             const std::uint64_t days = now > d.closed_millis ? (now - d.closed_millis) / millis_per_day : 0;
             json item = {{"case", d.case_id},
-                         {"closed", utc_date(d.closed_millis)},
+                         {"closed", utc_date(static_cast<std::int64_t>(d.closed_millis / 1000))},
                          {"closed_by", d.closed_by},
                          {"age_days", days},
                          {"phase_in_conflict", d.phase_in_conflict}};

@@ -29,14 +29,18 @@ void add_setup_commands(CLI::App& app, Context& ctx) {
         o.replica = init_args->replica;
         if (!init_args->join.empty()) {
             o.join_bundle = parse_untrusted_json(read_text_file(init_args->join, 1 << 20), "the key bundle " + init_args->join);
-            o.bundle_passphrase = obtain_passphrase("KIM_BUNDLE_PASSPHRASE", "Passphrase of the key bundle", false);
         }
         o.passphrase = obtain_passphrase("KIM_PASSPHRASE", "New passphrase for this replica", true);
+        // Asked last: a new replica's passphrase cannot be wrong, so a wrong
+        // passphrase here is the bundle's, and the hint must name its source.
+        if (o.join_bundle) {
+            o.bundle_passphrase = obtain_passphrase("KIM_BUNDLE_PASSPHRASE", "Passphrase of the key bundle", false);
+        }
         client::Replica::create(o);
         const auto info = client::Replica::info(o.home);
         std::cout << "Created replica " << info.replica << " of site " << info.site << " in " << o.home.string() << "\n"
                   << "Public key (enrol it on the server): " << info.public_key << "\n";
-        if (o.join_bundle) std::cout << "Joined the site: import a change file from another replica to get its cases.\n";
+        if (o.join_bundle) std::cout << "Joined the site: `kim sync` (once the server enrols this replica) or a change file from another replica brings its cases.\n";
     });
 
     auto key_out = std::make_shared<std::string>();

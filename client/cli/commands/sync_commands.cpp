@@ -16,42 +16,13 @@
 #include "commands.hpp"
 #include "kim/client/sync.hpp"
 #include "kim/shared/errors.hpp"
+#include "kim/shared/time_format.hpp"
 
 namespace kim::cli {
 
 using nlohmann::json;
 
 namespace {
-
-// "2024-05-01 14:03" in local time; "never" for 0.
-std::string local_time(std::int64_t seconds) {
-    if (seconds <= 0) return "never";
-    const auto t = static_cast<std::time_t>(seconds);
-    std::tm local{};
-    localtime_r(&t, &local);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &local);
-    return buf;
-}
-
-// "2024-05-01T12:03:04Z", for --json.
-std::string utc_time(std::int64_t seconds) {
-    const auto t = static_cast<std::time_t>(seconds);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return buf;
-}
-
-std::string clock_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm local{};
-    localtime_r(&t, &local);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%H:%M:%S", &local);
-    return buf;
-}
 
 std::string plural(std::size_t n, const std::string& one, const std::string& many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -192,16 +163,16 @@ void run_watch(client::Replica& replica, client::SyncOptions options, const Sync
             if (report.applied.warnings != last_warnings) print_warnings(std::cerr, report);
             last_warnings = report.applied.warnings;
             if (!args.quiet && (report.pushed || report.push_duplicates || report.pulled || !report.refused.empty())) {
-                std::cout << clock_now() << " ";
+                std::cout << local_clock(std::time(nullptr)) << " ";
                 print_account(std::cout, report);
                 std::cout << std::flush;
             }
         } catch (const client::UnreachableError& e) {
             // Offline is normal for an RSC laptop: one line, and try again later.
-            std::cerr << "kim: " << clock_now() << " cannot reach the server at " << e.server() << ": "
+            std::cerr << "kim: " << local_clock(std::time(nullptr)) << " cannot reach the server at " << e.server() << ": "
                       << printable(e.reason()) << "; trying again in " << args.interval << " s\n";
         } catch (const Error& e) {
-            std::cerr << "kim: " << clock_now() << " " << printable(e.what()) << "\n";
+            std::cerr << "kim: " << local_clock(std::time(nullptr)) << " " << printable(e.what()) << "\n";
         }
         // Once, not every round; but a round that failed before the reset
         // (offline at start) leaves it for the next one.
@@ -231,7 +202,7 @@ json to_json(const SyncStatus& status) {
     json j = {{"outbox", s.outbox},
               {"pull_cursor", s.pull_cursor},
               {"pushed_seq", s.pushed_seq},
-              {"last_sync", s.last_success > 0 ? json(utc_time(s.last_success)) : json(nullptr)},
+              {"last_sync", s.last_success > 0 ? json(utc_iso(s.last_success)) : json(nullptr)},
               {"server", s.server.empty() ? json(nullptr) : json(s.server)},
               {"ca_file", s.ca_file.empty() ? json(nullptr) : json(s.ca_file)},
               {"reachable", status.health ? json(status.health->reachable) : json(nullptr)},
@@ -242,7 +213,7 @@ json to_json(const SyncStatus& status) {
 void print_sync_status(std::ostream& out, const SyncStatus& status) {
     const auto& s = status.state;
     out << "  outbox            " << s.outbox << (s.outbox ? " (not pushed yet: `kim sync`)" : "") << "\n"
-        << "  last sync         " << local_time(s.last_success) << "\n"
+        << "  last sync         " << (s.last_success > 0 ? local_minutes(s.last_success) : "never") << "\n"
         << "  pull cursor       " << s.pull_cursor << "\n"
         << "  server            ";
     if (!status.health) {

@@ -7,10 +7,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
@@ -31,6 +30,18 @@ void check_name(const std::string& name) {
         throw InputError("the auditor's name must be 1-63 characters of a-z, 0-9 and '-', starting with a letter or "
                          "digit (it is the name the administrator enrols)");
     }
+}
+
+// The Ed25519 key pair derived from the secret key's seed has this public key.
+bool seed_derives_public_key(const crypto::SigningSecret& secret, const crypto::PublicKey& public_key) {
+    unsigned char seed[crypto_sign_SEEDBYTES];
+    unsigned char derived_secret[crypto_sign_SECRETKEYBYTES];
+    crypto::PublicKey derived{};
+    crypto_sign_ed25519_sk_to_seed(seed, secret.data());
+    const bool made = crypto_sign_seed_keypair(derived.data(), derived_secret, seed) == 0;
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(derived_secret, sizeof derived_secret);
+    return made && sodium_memcmp(derived.data(), public_key.data(), derived.size()) == 0;
 }
 
 }  // namespace
@@ -78,12 +89,23 @@ void write_key_file(const fs::path& file, const AuditorKey& key) {
 }
 
 AuditorKey read_key_file(const fs::path& file) {
-    struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) {
+    // One descriptor for everything: the checks are of the file actually read
+    // (no window for a swap between checking a path and opening it).
+    // O_NONBLOCK: a FIFO put in its place must not hang the run.
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
         if (errno == ENOENT) {
             throw NotFoundError("no key file " + file.string() + "; create one with `kim-audit keygen --out " +
                                 file.string() + "`");
         }
+        throw InputError("cannot read the key file " + file.string() + ": " + std::strerror(errno));
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
         throw InputError("cannot read the key file " + file.string() + ": " + std::strerror(errno));
     }
     if (!S_ISREG(st.st_mode) || static_cast<std::uintmax_t>(st.st_size) > max_key_file_bytes) {
@@ -93,11 +115,25 @@ AuditorKey read_key_file(const fs::path& file) {
         throw AuthError("the key file " + file.string() + " may be read by others; make it private with `chmod 600 " +
                         file.string() + "` (and enrol a new key if others could have copied it)");
     }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw InputError("cannot read the key file " + file.string() + "; check its permissions");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    std::string text = buffer.str();
+    std::string text;
+    text.reserve(static_cast<std::size_t>(st.st_size) + 4096);  // no reallocation leaves copies of the secret behind
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int err = errno;
+            secure_wipe(text.data(), text.size());
+            throw InputError("cannot read the key file " + file.string() + ": " + std::strerror(err));
+        }
+        if (n == 0) break;
+        if (text.size() + static_cast<std::size_t>(n) > max_key_file_bytes) {
+            secure_wipe(text.data(), text.size());
+            throw InputError(file.string() + " is not a kim-audit key file");
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    secure_wipe(buffer, sizeof buffer);
     const json j = parse_untrusted_json(text, "the key file " + file.string());
     secure_wipe(text.data(), text.size());
     const std::string what = file.string() + " is not a kim-audit key file";
@@ -127,6 +163,16 @@ AuditorKey read_key_file(const fs::path& file) {
     key.public_key = *pub;
     if (crypto::public_key_of(key.secret_key) != key.public_key) {
         throw InputError(what + ": its public and secret keys do not belong together (the file was altered)");
+    }
+    // The secret key is seed ‖ public key: its second half matching says
+    // nothing about the seed, which is what signs. A seed that does not
+    // derive the public key would sign sign-ins the server refuses, and the
+    // auditor would be told to enrol a key that is enrolled already.
+    if (!seed_derives_public_key(key.secret_key, key.public_key)) {
+        throw InputError("the key file " + file.string() +
+                         " is damaged: its secret key does not derive its public key. Restore it from a backup; "
+                         "otherwise make a new key with `kim-audit keygen` and have an administrator enrol it "
+                         "(and remove the old one)");
     }
     return key;
 }

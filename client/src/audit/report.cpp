@@ -34,6 +34,17 @@ std::string plural(std::uint64_t n, const char* one, const char* many) {
 
 }  // namespace
 
+std::string clip(std::string text, std::size_t max) {
+    if (text.size() <= max) return text;
+    static constexpr std::string_view ellipsis = "\xe2\x80\xa6";  // …
+    std::size_t cut = max > ellipsis.size() ? max - ellipsis.size() : 0;
+    // Back to the start of a character: never inside a multi-byte sequence.
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+    text.resize(cut);
+    if (max >= ellipsis.size()) text += ellipsis;
+    return text;
+}
+
 json to_json(const Report& r) {
     json findings = json::array();
     for (const auto& f : r.findings) {

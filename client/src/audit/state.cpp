@@ -1,6 +1,8 @@
 // The state file of `kim-audit verify --state` as JSON (state.hpp).
 #include "kim/audit/state.hpp"
 
+#include <cstdint>
+
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
 
@@ -44,9 +46,41 @@ bool flag_of(const json& j, const char* key, const std::string& where) {
     return it->get<bool>();
 }
 
+std::int64_t integer_of(const json& j, const std::string& where) {
+    if (j.is_number_unsigned()) {
+        if (j.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) bad(where + " is out of range");
+        return static_cast<std::int64_t>(j.get<std::uint64_t>());
+    }
+    if (!j.is_number_integer()) bad(where + " is not an integer");
+    return j.get<std::int64_t>();
+}
+
 const json& array_of(const json& j, const std::string& where) {
     if (!j.is_array()) bad(where + " is not an array");
     return j;
+}
+
+const json& object_of(const json& j, const std::string& where) {
+    if (!j.is_object()) bad(where + " is not a JSON object");
+    return j;
+}
+
+json replica_to_json(const PinnedReplica& r) {
+    json j = {{"key", base64_encode(r.key)}, {"site", r.site}, {"enrolled_at", r.enrolled_at}};
+    if (r.revoked_at) j["revoked_at"] = *r.revoked_at;
+    return j;
+}
+
+PinnedReplica replica_from_json(const json& j, const std::string& where) {
+    object_of(j, where);
+    PinnedReplica r;
+    const auto k = base64_decode_fixed<crypto::public_key_size>(string_of(member(j, "key", where), where + ".key"));
+    if (!k) bad(where + ".key is not base64 of 32 bytes");
+    r.key = *k;
+    r.site = string_of(member(j, "site", where), where + ".site");
+    r.enrolled_at = integer_of(member(j, "enrolled_at", where), where + ".enrolled_at");
+    if (j.contains("revoked_at")) r.revoked_at = integer_of(j.at("revoked_at"), where + ".revoked_at");
+    return r;
 }
 
 json case_to_json(const CaseFacts& f) {
@@ -92,11 +126,24 @@ json to_json(const AuditState& s) {
     json origins = json::object();
     for (const auto& [id, tip] : s.origins) {
         json o = {{"seq", tip.seq}, {"hash", base64_encode(tip.hash)}};
-        if (!tip.missing.empty()) o["missing"] = tip.missing;
+        if (!tip.missing.empty()) {
+            json missing = json::array();
+            for (const auto& [first, last] : tip.missing) missing.push_back(json::array({first, last}));
+            o["missing"] = std::move(missing);
+        }
         origins[id] = std::move(o);
     }
+    json replicas = json::object();
+    for (const auto& [id, r] : s.replicas) replicas[id] = replica_to_json(r);
+    // By site, then case (record ids are unique per site only).
     json cases = json::object();
-    for (const auto& [id, facts] : s.cases) cases[id] = case_to_json(facts);
+    for (const auto& [key, facts] : s.cases) cases[key.first][key.second] = case_to_json(facts);
+    json erased = json::object();
+    for (const auto& [site, record] : s.erased_records) {
+        json& list = erased[site];
+        if (list.is_null()) list = json::array();
+        list.push_back(record);
+    }
     json j = {{"kind", state_kind},
               {"version", state_version},
               {"server_seq", s.server_seq},
@@ -104,18 +151,23 @@ json to_json(const AuditState& s) {
               {"last_hash", base64_encode(s.last_hash)},
               {"changes", s.changes},
               {"checkpoints", std::move(checkpoints)},
+              {"checkpoint_time", s.checkpoint_time},
+              {"replicas", std::move(replicas)},
               {"origins", std::move(origins)},
               {"cases", std::move(cases)},
-              {"erased", s.erased_records}};
+              {"erased", std::move(erased)}};
     if (s.server_key) j["server_key"] = base64_encode(*s.server_key);
     return j;
 }
 
 AuditState audit_state_from_json(const json& j) {
-    if (!j.is_object() || j.value("kind", "") != state_kind) bad("file is not a kim-audit state file");
-    if (j.value("version", 0) != state_version) {
-        bad("file has version " + std::to_string(j.value("version", 0)) + "; this kim-audit reads version " +
-            std::to_string(state_version));
+    const auto kind = j.is_object() ? j.find("kind") : j.end();
+    if (!j.is_object() || kind == j.end() || !kind->is_string() || kind->get_ref<const std::string&>() != state_kind) {
+        bad("file is not a kim-audit state file");
+    }
+    const auto version = j.find("version");
+    if (version == j.end() || !version->is_number_integer() || version->get<std::int64_t>() != state_version) {
+        bad("file is not of version " + std::to_string(state_version) + ", the one this kim-audit reads");
     }
     AuditState s;
     if (j.contains("server_key")) {
@@ -131,21 +183,35 @@ AuditState audit_state_from_json(const json& j) {
         if (!c.is_array() || c.size() != 2) bad("checkpoints hold an item that is not [seq, chain]");
         s.checkpoints[unsigned_of(c[0], "a checkpoint's seq")] = hash_of(c[1], "a checkpoint's chain");
     }
-    const json& origins = member(j, "origins", "file");
-    if (!origins.is_object()) bad("origins is not a JSON object");
-    for (const auto& [id, o] : origins.items()) {
+    s.checkpoint_time = integer_of(member(j, "checkpoint_time", "file"), "checkpoint_time");
+    for (const auto& [id, r] : object_of(member(j, "replicas", "file"), "replicas").items()) {
+        s.replicas.emplace(id, replica_from_json(r, "a replica"));
+    }
+    std::size_t ranges = 0;
+    for (const auto& [id, o] : object_of(member(j, "origins", "file"), "origins").items()) {
         OriginTip tip;
         tip.seq = unsigned_of(member(o, "seq", "origin"), "an origin's seq");
         tip.hash = hash_of(member(o, "hash", "origin"), "an origin's hash");
         if (o.contains("missing")) {
-            for (const auto& m : array_of(o.at("missing"), "an origin's missing")) tip.missing.insert(unsigned_of(m, "missing"));
+            for (const auto& m : array_of(o.at("missing"), "an origin's missing")) {
+                if (!m.is_array() || m.size() != 2) bad("an origin's missing holds an item that is not [first, last]");
+                const std::uint64_t first = unsigned_of(m[0], "missing");
+                const std::uint64_t last = unsigned_of(m[1], "missing");
+                if (last < first || last >= tip.seq) bad("an origin's missing holds a range that is not below its seq");
+                tip.missing[first] = last;
+                if (++ranges > max_missing_ranges) bad("holds more missing ranges than kim-audit keeps");
+            }
         }
         s.origins.emplace(id, std::move(tip));
     }
-    const json& cases = member(j, "cases", "file");
-    if (!cases.is_object()) bad("cases is not a JSON object");
-    for (const auto& [id, c] : cases.items()) s.cases.emplace(id, case_from_json(c, "a case"));
-    for (const auto& r : array_of(member(j, "erased", "file"), "erased")) s.erased_records.insert(string_of(r, "erased"));
+    for (const auto& [site, of_site] : object_of(member(j, "cases", "file"), "cases").items()) {
+        for (const auto& [id, c] : object_of(of_site, "a site's cases").items()) {
+            s.cases.emplace(SiteRecord{site, id}, case_from_json(c, "a case"));
+        }
+    }
+    for (const auto& [site, records] : object_of(member(j, "erased", "file"), "erased").items()) {
+        for (const auto& r : array_of(records, "erased")) s.erased_records.emplace(site, string_of(r, "erased"));
+    }
     return s;
 }
 

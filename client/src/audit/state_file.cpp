@@ -54,6 +54,24 @@ std::optional<AuditState> load_state(const fs::path& file) {
     } catch (const InputError& e) {
         throw InputError(std::string(e.what()) + " (" + file.string() +
                          "); if it is damaged, move it away: the next run verifies the whole log again");
+    } catch (const nlohmann::json::exception&) {
+        // A value of an unexpected type the checks above missed: still the file's fault.
+        throw InputError("the audit state " + file.string() +
+                         " holds a value of the wrong type; if it is damaged, move it away: the next run verifies "
+                         "the whole log again");
+    }
+}
+
+void check_state_writable(const fs::path& file) {
+    const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        throw InputError("cannot keep the audit state " + file.string() + ": its folder " + dir.string() +
+                         " does not exist; create it first");
+    }
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+        throw InputError("cannot keep the audit state " + file.string() + ": its folder " + dir.string() +
+                         " is not writable (" + std::strerror(errno) + "); choose another --state or fix the folder");
     }
 }
 

@@ -23,10 +23,6 @@ Hash32 chain_step(const Hash32& previous, const Hash32& change_hash) {
 
 namespace {
 
-// A gap bigger than this is reported but its seqs are not remembered one by
-// one (a forged seq near 2^63 must not exhaust memory).
-constexpr std::uint64_t max_remembered_gap = 10'000;
-
 unsigned thread_count(unsigned asked) {
     if (asked > 0) return asked;
     return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
@@ -36,6 +32,7 @@ unsigned thread_count(unsigned asked) {
 struct PurgedChange {
     std::uint64_t server_seq = 0;
     std::string change;
+    std::string site;
     std::string record;
     std::vector<std::string> fields;
 };
@@ -45,6 +42,29 @@ std::string fields_were(const std::vector<std::string>& fields) {
     std::string list;
     for (const auto& f : fields) list += (list.empty() ? "'" : ", '") + f + "'";
     return (fields.size() == 1 ? "field " : "fields ") + list + (fields.size() == 1 ? " was" : " were");
+}
+
+std::size_t ranges_in(const AuditState& state) {
+    std::size_t n = 0;
+    for (const auto& [id, tip] : state.origins) n += tip.missing.size();
+    return n;
+}
+
+// What differs between the key a replica was pinned with and the one listed now.
+std::string pin_differences(const PinnedReplica& pin, const crypto::PublicKey& key,
+                            const protocol::AuditReplicaKey& now) {
+    std::string out;
+    const auto add = [&out](const std::string& what) { out += (out.empty() ? "" : ", ") + what; };
+    if (key != pin.key) add("its key");
+    if (now.site != pin.site) add("its site ('" + pin.site + "', now '" + now.site + "')");
+    if (now.enrolled_at != pin.enrolled_at) {
+        add("its enrolment time (" + std::to_string(pin.enrolled_at) + ", now " + std::to_string(now.enrolled_at) + ")");
+    }
+    if (pin.revoked_at && now.revoked_at != pin.revoked_at) {
+        add("its revocation time (" + std::to_string(*pin.revoked_at) + ", now " +
+            (now.revoked_at ? std::to_string(*now.revoked_at) : std::string("none")) + ")");
+    }
+    return out;
 }
 
 }  // namespace
@@ -77,13 +97,22 @@ struct Verifier::Impl {
     std::vector<PurgedChange> purged;
     std::unique_ptr<CaseTracker> cases;
     std::vector<CheckedEntry> scratch;
+    std::size_t missing_ranges = 0;  // over all origins, at most max_missing_ranges
+
+    // Beyond the kept failures only counts matter: nothing more is remembered
+    // for the details of later ones (e.g. the seqs of a gap).
+    bool detailed() const { return report.failures.size() < kept_failures; }
 
     void fail(std::uint64_t server_seq, std::string change, const char* fault, std::string message) {
         ++report.failure_count;
-        if (report.failures.size() < kept_failures) {
-            report.failures.push_back({server_seq, std::move(change), fault, std::move(message)});
+        if (detailed()) {
+            report.failures.push_back({server_seq, clip(std::move(change), 64), fault, clip(std::move(message))});
         }
     }
+
+    void check_pins();
+    void remember_gap(OriginTip& tip, std::uint64_t first, std::uint64_t last);
+    bool take_missing(OriginTip& tip, std::uint64_t seq);
 
     void check_checkpoint(const Checkpoint& c, const std::optional<Hash32>& chain, const std::string& change);
     void add_entry(const protocol::AuditLogEntry& e, CheckedEntry& ce);
@@ -109,6 +138,17 @@ Verifier::Verifier(const protocol::AuditKeys& keys, std::optional<AuditState> pr
         m.enrolled.emplace(r.id, r);
     }
     m.previous = std::move(previous);
+    if (m.previous && m.previous->server_key && *m.previous->server_key != m.server_key) {
+        // Another server (or this one replaced): nothing of the state applies
+        // to it. Its log is verified in full, on its own, and the report
+        // counts only what was verified here.
+        m.fail(0, "", fault::server_key,
+               "the server's key is not the one pinned in the state file: this is another server than the one the "
+               "state was made with, or the server was replaced or its key changed. This run verified its whole log "
+               "without the state and did not save it. If the administrator confirms a planned key change (or the "
+               "state belongs to another server), verify with a new state file");
+        m.previous.reset();
+    }
     m.incremental = m.previous && options.incremental && m.previous->server_seq > 0;
     if (m.incremental) {
         m.state = *m.previous;
@@ -117,15 +157,73 @@ Verifier::Verifier(const protocol::AuditKeys& keys, std::optional<AuditState> pr
         m.expect_tip = true;
     } else if (m.previous) {
         m.state.checkpoints = m.previous->checkpoints;  // still compared with the log as it passes them
+        m.state.checkpoint_time = m.previous->checkpoint_time;
     }
     m.report.incremental = m.incremental;
-    if (m.previous && m.previous->server_key && *m.previous->server_key != m.server_key) {
-        m.fail(0, "", fault::server_key,
-               "the server's key is not the one pinned in the state file: the server was replaced or its key was "
-               "changed. If the administrator confirms a planned key change, verify with a new state file");
-    }
+    m.check_pins();
     m.state.server_key = m.server_key;
+    m.state.replicas.clear();
+    for (const auto& [id, r] : m.enrolled) {
+        m.state.replicas[id] = PinnedReplica{m.keys.at(id), r.site, r.enrolled_at, r.revoked_at};
+    }
+    m.missing_ranges = ranges_in(m.state);
     m.cases = std::make_unique<CaseTracker>(m.state);
+}
+
+// The enrolled keys against those an earlier run verified: the signature
+// check trusts the keys the server lists now, so a key swapped, moved to
+// another site or window, or a replica made up and backdated since then
+// would let the server forge changes that pass it.
+void Verifier::Impl::check_pins() {
+    if (!previous) return;
+    for (const auto& [id, pin] : previous->replicas) {
+        const auto it = enrolled.find(id);
+        if (it == enrolled.end()) {
+            fail(0, "", fault::key_changed,
+                 "replica '" + id + "' was enrolled when an earlier run verified the log, but the server no longer "
+                 "lists its key: the enrolled keys were altered");
+            continue;
+        }
+        const std::string differs = pin_differences(pin, keys.at(id), it->second);
+        if (!differs.empty()) {
+            fail(0, "", fault::key_changed,
+                 "replica '" + id + "': " + differs + " differs from what an earlier run verified: the enrolled keys "
+                 "were altered (changes forged with them would pass the signature check)");
+        }
+    }
+    for (const auto& [id, now] : enrolled) {
+        if (previous->replicas.count(id) || now.enrolled_at >= previous->checkpoint_time) continue;
+        fail(0, "", fault::key_changed,
+             "replica '" + id + "' is new since an earlier run, but enrolled at " + std::to_string(now.enrolled_at) +
+                 ", before the latest checkpoint that run saw (at " + std::to_string(previous->checkpoint_time) +
+                 "): its enrolment was backdated");
+    }
+}
+
+void Verifier::Impl::remember_gap(OriginTip& tip, std::uint64_t first, std::uint64_t last) {
+    if (!detailed() || missing_ranges >= max_missing_ranges) return;
+    tip.missing[first] = last;
+    ++missing_ranges;
+}
+
+// Takes `seq` out of the origin's missing ranges; false when it was not missing.
+bool Verifier::Impl::take_missing(OriginTip& tip, std::uint64_t seq) {
+    auto it = tip.missing.upper_bound(seq);
+    if (it == tip.missing.begin()) return false;
+    --it;
+    const auto [first, last] = *it;
+    if (seq > last) return false;
+    tip.missing.erase(it);
+    --missing_ranges;
+    if (first < seq) {
+        tip.missing[first] = seq - 1;
+        ++missing_ranges;
+    }
+    if (seq < last && missing_ranges < max_missing_ranges) {
+        tip.missing[seq + 1] = last;
+        ++missing_ranges;
+    }
+    return true;
 }
 
 Verifier::~Verifier() = default;
@@ -165,6 +263,7 @@ void Verifier::Impl::check_checkpoint(const Checkpoint& c, const std::optional<H
         return;
     }
     state.checkpoints.emplace(c.server_seq, c.chain);
+    state.checkpoint_time = std::max(state.checkpoint_time, c.time);
     ++report.checkpoints;
 }
 
@@ -261,11 +360,6 @@ void Verifier::Impl::check_origin_key(const protocol::AuditLogEntry& e, const Ch
 void Verifier::Impl::check_origin_chain(std::uint64_t server_seq, const CheckedEntry& ce, const Change& c) {
     const std::string id = c.id();
     OriginTip& tip = state.origins[c.origin];
-    const auto remember_gap = [&](std::uint64_t from, std::uint64_t to) {
-        if (to - from < max_remembered_gap) {
-            for (std::uint64_t s = from; s < to; ++s) tip.missing.insert(s);
-        }
-    };
     const bool after_altered = altered_tip.erase(c.origin) > 0;
     if (!ce.signature_ok) altered_tip.insert(c.origin);
     if (c.seq == tip.seq + 1) {
@@ -281,8 +375,8 @@ void Verifier::Impl::check_origin_chain(std::uint64_t server_seq, const CheckedE
              "origin '" + c.origin + "' jumps from seq " + std::to_string(tip.seq) + " to " + std::to_string(c.seq) +
                  ": its changes " + std::to_string(tip.seq + 1) + " to " + std::to_string(c.seq - 1) +
                  " are missing from the log");
-        remember_gap(tip.seq + 1, c.seq);
-    } else if (tip.missing.erase(c.seq)) {
+        remember_gap(tip, tip.seq + 1, c.seq - 1);
+    } else if (take_missing(tip, c.seq)) {
         fail(server_seq, id, fault::order,
              "change " + id + " comes after " + change_id(c.origin, tip.seq) +
                  " in the log: the changes of origin '" + c.origin + "' are out of order");
@@ -344,7 +438,7 @@ void Verifier::Impl::add_entry(const protocol::AuditLogEntry& e, CheckedEntry& c
         }
         if (!ce.catalogue_error.empty()) fail(e.server_seq, id, fault::catalogue, ce.catalogue_error);
         check_origin_chain(e.server_seq, ce, c);
-        if (!ce.purged.empty()) purged.push_back({e.server_seq, id, c.record, ce.purged});
+        if (!ce.purged.empty()) purged.push_back({e.server_seq, id, c.site, c.record, ce.purged});
         cases->add(c, e.server_seq);
     }
     check_remembered(e.server_seq, id);
@@ -386,10 +480,10 @@ Report Verifier::finish(std::uint64_t last_seq) {
     }
     m.pending.clear();
     for (const auto& p : m.purged) {
-        if (!m.cases->erased(p.record)) {
+        if (!m.cases->erased(p.site, p.record)) {
             m.fail(p.server_seq, p.change, fault::purged,
-                   "the ciphertext of " + fields_were(p.fields) + " purged, but record " + p.record +
-                       " and its case were never erased: ciphertexts were deleted without an erasure");
+                   "the ciphertext of " + fields_were(p.fields) + " purged, but record " + p.record + " of site '" +
+                       p.site + "' and its case were never erased there: ciphertexts were deleted without an erasure");
         }
     }
     m.purged.clear();

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "audit_client.hpp"
 #include "http_client.hpp"
@@ -15,6 +18,27 @@
 namespace kim::audit {
 
 namespace {
+
+// The transport of the run: a server that answers the sign-in's challenge
+// with 404 or 501 does not serve kimsync's protocol at all (a wrong URL, a
+// web server in front): said so instead of a bare HTTP status.
+class SignInTransport final : public client::Transport {
+public:
+    explicit SignInTransport(client::Transport& inner) : inner_(inner) {}
+    client::HttpResponse send(const client::HttpRequest& request) override {
+        client::HttpResponse r = inner_.send(request);
+        if (request.target == protocol::path_challenge && (r.status == 404 || r.status == 405 || r.status == 501)) {
+            throw Error("the server at " + server() + " answered the sign-in with HTTP " + std::to_string(r.status) +
+                        ": it does not look like a kimsync server (protocol v" + std::to_string(protocol::version) +
+                        "); check the --server URL");
+        }
+        return r;
+    }
+    const std::string& server() const override { return inner_.server(); }
+
+private:
+    client::Transport& inner_;
+};
 
 std::vector<Checkpoint> checkpoints_to_check(client::ServerSession& session) {
     // A fresh checkpoint first, then the list: every checkpoint is then at
@@ -30,11 +54,56 @@ std::vector<Checkpoint> checkpoints_to_check(client::ServerSession& session) {
     return list;
 }
 
-Report verify_with(client::ServerSession& session, const VerifyOptions& o, std::optional<AuditState> previous) {
+[[noreturn]] void bad_page(client::ServerSession& session, std::uint64_t since, const std::string& what) {
+    throw Error("the server at " + session.server() + " sent a page of its log after server seq " +
+                std::to_string(since) + " that " + what +
+                ": not protocol v1 (a different version, or a server that misbehaves); nothing was saved");
+}
+
+// What a page must be before its entries reach the verifier: no more than
+// asked for, server seqs increasing (within the page and after `since`),
+// `next` within the log, the log's length never shrinking between pages.
+// Otherwise a server could keep a run going forever (more=true) or feed
+// it without bound.
+void check_page(client::ServerSession& session, const protocol::AuditLogPage& page, std::uint64_t since,
+                std::size_t limit, std::optional<std::uint64_t> last_seq_before) {
+    if (page.entries.size() > limit) {
+        bad_page(session, since, "holds " + std::to_string(page.entries.size()) + " entries, more than the " +
+                                     std::to_string(limit) + " asked for");
+    }
+    std::uint64_t previous = since;
+    for (const auto& e : page.entries) {
+        if (e.server_seq <= previous) bad_page(session, since, "does not hold its server seqs in increasing order");
+        previous = e.server_seq;
+    }
+    if (last_seq_before && page.last_seq < *last_seq_before) {
+        bad_page(session, since, "states a log of " + std::to_string(page.last_seq) +
+                                     " changes, shorter than the " + std::to_string(*last_seq_before) +
+                                     " stated before in this run");
+    }
+    if (page.more) {
+        if (page.entries.empty() || page.next <= since) bad_page(session, since, "does not advance");
+        if (page.next > page.last_seq) {
+            bad_page(session, since, "continues after server seq " + std::to_string(page.next) +
+                                         ", beyond the log's length of " + std::to_string(page.last_seq));
+        }
+    }
+}
+
+struct Verified {
+    Report report;
+    std::optional<AuditState> state;  // to save: only after a run without failures
+};
+
+Verified verify_with(client::ServerSession& session, const VerifyOptions& o, std::optional<AuditState> previous) {
     session.authenticate();
+    // Checkpoints before the keys: a replica enrolled after the fresh
+    // checkpoint has an enrolment time at or after it, and one enrolled
+    // before it is in the keys (the state's pins rely on both).
+    const std::vector<Checkpoint> checkpoints = checkpoints_to_check(session);
     Verifier verifier(fetch_keys(session), std::move(previous),
                       VerifierOptions{.threads = o.threads, .incremental = !o.full});
-    verifier.add_checkpoints(checkpoints_to_check(session));
+    verifier.add_checkpoints(checkpoints);
 
     const std::size_t limit =
         std::clamp<std::size_t>(o.page_limit == 0 ? protocol::max_audit_log_limit : o.page_limit, 1,
@@ -43,48 +112,62 @@ Report verify_with(client::ServerSession& session, const VerifyOptions& o, std::
     std::uint64_t since = verifier.start_after();
     std::future<protocol::AuditLogPage> next = std::async(std::launch::async, fetch, since);
     VerifyProgress progress;
+    std::optional<std::uint64_t> last_seq;
     for (;;) {
         const protocol::AuditLogPage page = next.get();
-        if (page.more) {
-            if (page.entries.empty() || page.next <= since) {
-                throw Error("the server at " + session.server() + " sent a page of its log after server seq " +
-                            std::to_string(since) + " that does not advance; it may be a different version: update both");
-            }
-            next = std::async(std::launch::async, fetch, page.next);
-        }
-        verifier.add_entries(page.entries);
+        check_page(session, page, since, limit, last_seq);
+        last_seq = page.last_seq;
+        if (page.more) next = std::async(std::launch::async, fetch, page.next);
+        verifier.add_entries(page.entries);  // on a throw, the future of std::async waits for the fetch
         progress.verified += page.entries.size();
         progress.last_seq = page.last_seq;
         if (o.progress) o.progress(progress);
         if (!page.more) break;
         since = page.next;
     }
-    Report report = verifier.finish(progress.last_seq);
-    if (report.ok() && o.state_file) save_state(*o.state_file, verifier.state());
-    return report;
+    Verified v;
+    v.report = verifier.finish(progress.last_seq);
+    if (v.report.ok()) v.state = verifier.state();
+    return v;
 }
 
 }  // namespace
 
 Report verify_server(const AuditorKey& key, const VerifyOptions& o) {
     const client::ServerUrl url = client::parse_server_url(o.server);
-    // Read before any request: a damaged state file stops the run at once.
-    std::optional<AuditState> previous = o.state_file ? load_state(*o.state_file) : std::nullopt;
+    // Before any request: a damaged state file, or one that could not be
+    // written after the run, stops the run at once, not after minutes.
+    std::optional<AuditState> previous;
+    if (o.state_file) {
+        previous = load_state(*o.state_file);
+        check_state_writable(*o.state_file);
+    }
     client::HttpClientOptions http;
     http.connection.ca_file = o.ca_file;
     http.connection.connect_timeout = o.connect_timeout;
     http.connection.request_timeout = o.request_timeout;
+    Verified v;
     try {
         client::HttpClient transport(url, http);
-        client::ServerSession session(transport, auditor_credentials(key));
-        Report report = verify_with(session, o, std::move(previous));
-        report.server = url.text();
-        return report;
+        SignInTransport sign_in(transport);
+        client::ServerSession session(sign_in, auditor_credentials(key));
+        v = verify_with(session, o, std::move(previous));
+        v.report.server = url.text();
     } catch (const client::UnreachableError& e) {
         // Its own message speaks of a replica's outbox.
         throw Error("cannot reach the server at " + e.server() + ": " + e.reason() +
                     "; nothing was verified: run `kim-audit verify` again when it can be reached");
     }
+    // The report first: a state that cannot be saved must not cost it.
+    if (o.on_report) o.on_report(v.report);
+    if (v.state && o.state_file) {
+        try {
+            save_state(*o.state_file, *v.state);
+        } catch (const Error& e) {
+            throw Error(std::string(e.what()) + " (the report of this run was printed before)");
+        }
+    }
+    return v.report;
 }
 
 }  // namespace kim::audit

@@ -53,7 +53,7 @@ void MergeEngine::apply(const Change& c) {
         sqlite::Statement mark(db_, "UPDATE records SET erased = 1 WHERE record = ?");
         mark.bind(1, c.record).run();
     }
-    purge_if_erased(c.record, c.kind);
+    purge_if_erased(c.record, c.kind, erases);
 }
 
 void MergeEngine::refresh_case_link(const std::string& record) {
@@ -65,7 +65,7 @@ void MergeEngine::refresh_case_link(const std::string& record) {
     st.bind(2, record).run();
 }
 
-void MergeEngine::purge_if_erased(const std::string& record, const std::string& kind) {
+void MergeEngine::purge_if_erased(const std::string& record, const std::string& kind, bool erasure_now) {
     if (!effectively_erased(record)) return;
     erasure_seen_ = true;
     log_.purge_record(record);
@@ -76,8 +76,11 @@ void MergeEngine::purge_if_erased(const std::string& record, const std::string& 
         while (children.step()) log_.purge_record(children.text(0));
     }
     // Changes held for a gap are not in the log yet, but their ciphertexts
-    // are on disk (and travel on in exports) all the same.
-    purge_held_of_erased();
+    // are on disk (and travel on in exports) all the same. Swept once, when
+    // the erasure itself is applied: held changes that arrive later are swept
+    // at the end of their import or pulled page, so a page full of changes
+    // to an erased case does not scan `pending` once per change.
+    if (erasure_now) purge_held_of_erased();
 }
 
 void MergeEngine::purge_held_of_erased() {

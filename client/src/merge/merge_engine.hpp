@@ -64,7 +64,7 @@ public:
 
 private:
     void refresh_case_link(const std::string& record);
-    void purge_if_erased(const std::string& record, const std::string& kind);
+    void purge_if_erased(const std::string& record, const std::string& kind, bool erasure_now);
 
     sqlite::Database& db_;
     ChangeLog& log_;

@@ -8,25 +8,15 @@
 
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
+#include "kim/shared/time_format.hpp"
 
 namespace kim::client {
 
 using nlohmann::json;
 
-std::string iso_utc_millis(std::uint64_t millis) {
-    const auto seconds = static_cast<std::time_t>(millis / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-    char ms[8];
-    std::snprintf(ms, sizeof ms, ".%03uZ", static_cast<unsigned>(millis % 1000));
-    return std::string(buf) + ms;
-}
-
 namespace {
 
-std::string time_of(std::uint64_t hlc) { return iso_utc_millis(hlc_millis(hlc)); }
+std::string time_of(std::uint64_t hlc) { return utc_iso_millis(hlc_millis(hlc)); }
 
 json head_json(const HeadValue& h) {
     json j = {{"change", h.change}, {"time", time_of(h.hlc)}};
@@ -173,7 +163,7 @@ std::vector<std::string> records_of(sqlite::Database& db, const std::string& cas
 json export_case(ExportContext& ctx, const std::string& case_id) {
     json doc = {{"format", case_export_format},
                 {"version", case_export_version},
-                {"exported_at", iso_utc_millis(ctx.now_millis)},
+                {"exported_at", utc_iso_millis(ctx.now_millis)},
                 {"site", ctx.site},
                 {"replica", ctx.replica}};
     const std::vector<std::string> children = records_of(ctx.db, case_id);

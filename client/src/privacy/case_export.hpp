@@ -35,7 +35,4 @@ inline constexpr int case_export_version = 1;
 // gives its id, its records' ids and the erasure, and no other value.
 nlohmann::json export_case(ExportContext& ctx, const std::string& case_id);
 
-// "2024-05-01T12:03:04.123Z" for milliseconds since 1970.
-std::string iso_utc_millis(std::uint64_t millis);
-
 }  // namespace kim::client

@@ -8,25 +8,13 @@
 #include <string>
 
 #include "http_message.hpp"
+#include "kim/shared/time_format.hpp"
 
 namespace kim::server::http {
 
-namespace {
-
-std::string utc_now() {
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
-
-}  // namespace
-
 void log_line(std::string_view text) {
     static std::mutex mutex;
-    std::string line = utc_now();
+    std::string line = utc_iso(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
     line += ' ';
     line += text;
     line += '\n';

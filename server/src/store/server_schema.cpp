@@ -33,6 +33,10 @@ void configure_writer(sqlite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");
     // A purge of ciphertexts (issue 4) must overwrite them, not just free the pages.
     db.exec("PRAGMA secure_delete = ON");
+    // When the -wal starts over it is cut to nothing, so page images from
+    // before a purge do not linger at its end when the TRUNCATE checkpoint
+    // after the purge could not finish (a reader was active).
+    db.exec("PRAGMA journal_size_limit = 0");
 }
 
 void configure_reader(sqlite::Database& db) {

@@ -35,6 +35,7 @@ inline constexpr const char* checkpoint_mismatch = "checkpoint_mismatch";  // th
 inline constexpr const char* rolled_back = "rolled_back";      // the log is shorter than a checkpoint or an earlier run
 inline constexpr const char* rewritten = "rewritten";          // the log differs from what an earlier run verified
 inline constexpr const char* server_key = "server_key";        // the server's key is not the one pinned in the state
+inline constexpr const char* key_changed = "key_changed";      // a replica's key or enrolment differs from the pinned one
 }  // namespace fault
 
 struct Failure {
@@ -69,6 +70,12 @@ struct Report {
 
 // Failures kept in memory and in --json; the rest are only counted.
 inline constexpr std::size_t kept_failures = 10'000;
+
+// Messages are cut to this many bytes (at a UTF-8 character's start, with
+// "…"): a name taken from the log must not make one failure large.
+inline constexpr std::size_t max_message_bytes = 256;
+// `text` cut to at most `max` bytes without splitting a UTF-8 character.
+std::string clip(std::string text, std::size_t max = max_message_bytes);
 
 // {ok, changes, new_changes, origins, checkpoints, findings[], failures[], failure_count}
 nlohmann::json to_json(const Report& report);

@@ -30,13 +30,18 @@ struct VerifyOptions {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds request_timeout{120'000};
     std::function<void(const VerifyProgress&)> progress{};
+    // Called with the report once the log is verified, before the state is
+    // saved: printed there, the report survives a state that cannot be saved.
+    std::function<void(const Report&)> on_report{};
 };
 
 // Throws kim::Error for what keeps the verification from running (network,
 // the server refusing the auditor, a bad state file): StateError when the
 // server does not accept the key, InputError for a bad URL or state file.
 // Integrity failures are not thrown: they are in the report, and the state
-// is saved only when there are none.
+// is saved only when there are none. The state's folder is checked before
+// any request (InputError when it cannot be written); a failure to save it
+// afterwards is a kim::Error thrown after `on_report` had the report.
 Report verify_server(const AuditorKey& key, const VerifyOptions& options);
 
 }  // namespace kim::audit
