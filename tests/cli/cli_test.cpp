@@ -665,6 +665,8 @@ TEST(cli_privacy, config_retention_is_stored_shown_and_checked) {
     EXPECT_NE(said.find("every replica"), std::string::npos) << said;
     EXPECT_EQ(ok_json(a, {"config", "--json"}).at("retention_years"), 5);
     EXPECT_NE(ok(a, {"config"}).find("5 years after closure"), std::string::npos);
+    EXPECT_NE(ok(a, {"config", "retention"}).find("erased 5 years after closure"), std::string::npos)
+        << "without a value the period in force is shown";
     EXPECT_EQ(ok_json(a, {"status", "--json"}).at("retention_years"), 5);
     for (const char* bad : {"101", "drei", "2.5"}) {
         expect_kim_error(kim_at(a, {"config", "retention", bad}), 2, "", std::string("retention ") + bad);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -267,20 +268,27 @@ void add_sync_commands(CLI::App& app, Context& ctx) {
         std::cout << "CA file for the sync server: " << (s.ca_file.empty() ? "(the system's CA certificates)" : s.ca_file) << "\n";
     });
 
-    auto years = std::make_shared<int>(0);
+    auto years = std::make_shared<std::optional<int>>();
     auto* retention = config->add_subcommand(
         "retention",
-        "Set the retention period: closed cases are erased YEARS years after closure by `kim retention run` (default " +
-            std::to_string(client::Replica::default_retention_years) +
+        "Show or set the retention period: closed cases are erased YEARS years after closure by `kim retention run` "
+        "(default " + std::to_string(client::Replica::default_retention_years) +
             "). A site's rule: set the same value on every replica of the site");
-    retention->add_option("years", *years, "Whole years after closure, 0 to " + std::to_string(client::Replica::max_retention_years))
-        ->required()
+    retention->add_option("years", *years, "Whole years after closure, 0 to " + std::to_string(client::Replica::max_retention_years) +
+                                               "; without it, the period in force is shown")
         ->check(CLI::Range(0, client::Replica::max_retention_years));
     retention->callback([&ctx, years] {
         auto replica = ctx.open_replica();
-        replica.set_retention_years(*years);
-        std::cout << "Retention period of " << replica.replica_id() << ": closed cases are erased " << *years
-                  << (*years == 1 ? " year" : " years") << " after closure by `kim retention run`. "
+        if (!years->has_value()) {
+            const int current = replica.retention_years();
+            std::cout << "Retention period of " << replica.replica_id() << ": closed cases are erased " << current
+                      << (current == 1 ? " year" : " years") << " after closure by `kim retention run`.\n";
+            return;
+        }
+        const int set = **years;
+        replica.set_retention_years(set);
+        std::cout << "Retention period of " << replica.replica_id() << ": closed cases are erased " << set
+                  << (set == 1 ? " year" : " years") << " after closure by `kim retention run`. "
                   << "Set the same period on every replica of site " << replica.site() << ".\n";
     });
 
