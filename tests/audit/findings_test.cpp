@@ -3,6 +3,8 @@
 // processing (a finding, never a failure).
 #include <gtest/gtest.h>
 
+#include "kim/shared/catalogue.hpp"
+#include "kim/shared/change.hpp"
 #include "site_log.hpp"
 
 namespace kim::test {
@@ -86,6 +88,63 @@ TEST_F(SiteLog, ErasureNeedsNoConsent) {
     log.append_new(*a);
     const Verified run = verify(log);
     EXPECT_TRUE(run.report.findings.empty()) << describe(run.report);
+}
+
+// The next change of `o`'s chain on `record`, with the given clear ops (no ciphertexts).
+json change_by(RawOrigin& o, const std::string& record, const std::string& kind, std::vector<FieldOp> ops) {
+    Change c;
+    c.origin = o.id;
+    c.seq = ++o.seq;
+    c.site = o.site;
+    c.record = record;
+    c.kind = kind;
+    c.hlc = (std::uint64_t{1'900'000'000'000} + c.seq) << 16;
+    c.ops = std::move(ops);
+    c.prev = o.prev;
+    seal_change(c, o.key.secret_key);
+    o.prev = change_hash(c);
+    return change_to_json(c);
+}
+
+FieldOp op(std::string_view field, json value) {
+    FieldOp f;
+    f.field = std::string(field);
+    f.value = std::move(value);
+    return f;
+}
+
+TEST_F(SiteLog, ErasureOfTheSameRecordIdInAnotherSiteDoesNotExcuseAPurge) {
+    purge(log.entries[change_on("hamborn-b", goal)]);
+    // Site hochfeld erases "its" record with the goal's id, and a case with the case's id.
+    RawOrigin h("hochfeld-a", "hochfeld");
+    log.enrol(h.id, h.site, h.key.public_key);
+    log.append(change_by(h, goal, "goal", {op(field_erased, true)}));
+    log.append(change_by(h, case_id, "case", {op(field_erased, true)}));
+    const Verified run = verify(log);
+    const auto fs = failures_of(run.report, audit::fault::purged);
+    ASSERT_EQ(fs.size(), 1u) << describe(run.report);
+    EXPECT_EQ(fs[0].change, id_of(log.entries[change_on("hamborn-b", goal)]));
+    EXPECT_NE(fs[0].message.find("'hamborn'"), std::string::npos) << fs[0].message;
+}
+
+TEST_F(SiteLog, ARecordsCaseIsTheFirstOneNamedForIt) {
+    purge(log.entries[change_on("hamborn-b", goal)]);
+    // Another case of the site, erased; then a change that links the goal to it.
+    const std::string other = a->create_case({{"name", "Anderer Fall"}});
+    log.append_new(*a);
+    a->erase(other);
+    log.append_new(*a);
+    RawOrigin c("hamborn-c", "hamborn");
+    log.enrol(c.id, c.site, c.key.public_key);
+    log.append(change_by(c, goal, "goal", {op(field_case_link, other)}));
+    const Verified run = verify(log);
+    // The server still holds the goal as a record of its first case, which was not erased.
+    EXPECT_EQ(failures_of(run.report, audit::fault::purged).size(), 1u) << describe(run.report);
+    // Erasing the first case excuses it.
+    a->erase(case_id);
+    log.append_new(*a);
+    const Verified erased = verify(log);
+    EXPECT_TRUE(failures_of(erased.report, audit::fault::purged).empty()) << describe(erased.report);
 }
 
 }  // namespace

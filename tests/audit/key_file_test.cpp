@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <fstream>
 
@@ -61,6 +62,33 @@ TEST(AuditorKeyFile, RefusedWhenOthersMayReadItOrItIsNotOne) {
     fs::permissions(mixed, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
     EXPECT_THROW(audit::read_key_file(mixed), InputError);
     EXPECT_THROW(audit::generate_auditor_key("Not A Name"), InputError);
+}
+
+TEST(AuditorKeyFile, SeedThatDoesNotDeriveThePublicKeyIsADamagedFile) {
+    TempDir dir;
+    const auto file = dir / "auditor.key";
+    audit::write_key_file(file, audit::generate_auditor_key("pruefer"));
+    auto j = nlohmann::json::parse(read_file(file));
+    auto secret = base64_decode(j.at("secret_key").get<std::string>());
+    ASSERT_TRUE(secret);
+    (*secret)[3] ^= 0x01;  // one bit of the seed; the public half stays as it was
+    j["secret_key"] = base64_encode(*secret);
+    const auto damaged = dir / "damaged.key";
+    std::ofstream(damaged) << j.dump();
+    fs::permissions(damaged, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+    try {
+        audit::read_key_file(damaged);
+        ADD_FAILURE() << "a damaged key file was accepted";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("is damaged"), std::string::npos) << e.what();
+    }
+}
+
+TEST(AuditorKeyFile, FifoInItsPlaceIsRefusedWithoutHanging) {
+    TempDir dir;
+    const auto fifo = dir / "auditor.key";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_THROW(audit::read_key_file(fifo), InputError);
 }
 
 }  // namespace

@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "kim/shared/base64.hpp"
 #include "kim/shared/change.hpp"
+#include "../../client/src/audit/entry_checks.hpp"
+#include "../../client/src/audit/log_page.hpp"
+#include "kim/shared/errors.hpp"
 #include "site_log.hpp"
 
 namespace kim::test {
@@ -249,6 +253,98 @@ TEST(AuditOrigins, ManyFailuresAreCountedBeyondTheKeptOnes) {
     EXPECT_NE(text.find("and 25 more"), std::string::npos) << text;
     EXPECT_NE(text.find("FAILED"), std::string::npos) << text;
     EXPECT_EQ(audit::to_json(run.report).at("failures").size(), 30u);
+}
+
+TEST(AuditOrigins, GapsAreRememberedAsRangesNotSeqBySeq) {
+    // Seqs 1, 10000, 19999, …: every gap just under the old one-by-one limit.
+    AuditLog log;
+    RawOrigin o("rheinhausen-a", "rheinhausen");
+    log.enrol(o.id, o.site, o.key.public_key);
+    log.append(o.next());
+    constexpr int jumps = 20;
+    for (int i = 1; i <= jumps; ++i) log.append(o.make(1 + std::uint64_t(i) * 9999, Hash32{}));
+    const Verified run = verify(log);
+    EXPECT_EQ(failures_of(run.report, audit::fault::gap).size(), std::size_t(jumps)) << describe(run.report);
+    const auto& missing = run.state.origins.at(o.id).missing;
+    ASSERT_EQ(missing.size(), std::size_t(jumps));
+    EXPECT_EQ(missing.begin()->first, 2u);
+    EXPECT_EQ(missing.begin()->second, 9999u);
+
+    // A late change inside a range is out of order and splits it; the same again is an equivocation.
+    log.append(o.make(5, Hash32{}));
+    log.append(o.make(5, Hash32{}));
+    const Verified late = verify(log);
+    EXPECT_EQ(failures_of(late.report, audit::fault::order).size(), 1u) << describe(late.report);
+    EXPECT_EQ(failures_of(late.report, audit::fault::equivocation).size(), 1u) << describe(late.report);
+    const auto& split = late.state.origins.at(o.id).missing;
+    ASSERT_EQ(split.size(), std::size_t(jumps) + 1);
+    EXPECT_EQ(split.at(2), 4u);
+    EXPECT_EQ(split.at(6), 9999u);
+    // The ranges survive the state file.
+    EXPECT_EQ(audit::to_json(audit::audit_state_from_json(audit::to_json(late.state))), audit::to_json(late.state));
+}
+
+TEST(AuditReport, MessagesAreClippedWithoutSplittingACharacter) {
+    std::string text;
+    for (int i = 0; i < 300; ++i) text += "\xc3\xa9";  // é
+    const std::string clipped = audit::clip(text);
+    EXPECT_LE(clipped.size(), audit::max_message_bytes);
+    EXPECT_GT(clipped.size(), audit::max_message_bytes - 8);
+    EXPECT_EQ(clipped.substr(clipped.size() - 3), "\xe2\x80\xa6");
+    for (std::size_t i = 0; i + 3 < clipped.size(); i += 2) EXPECT_EQ(clipped.substr(i, 2), "\xc3\xa9") << i;
+    EXPECT_EQ(audit::clip("short"), "short");
+    EXPECT_NO_THROW(json(clipped).dump());  // still valid UTF-8
+}
+
+TEST_F(SiteLog, FailureNamingAHugeUnknownKeyIsClipped) {
+    log.entries[1].change[std::string(20'000, 'k')] = 1;
+    const Verified run = verify(log);
+    const auto fs = failures_of(run.report, audit::fault::malformed);
+    ASSERT_EQ(fs.size(), 1u) << describe(run.report);
+    EXPECT_LE(fs[0].message.size(), audit::max_message_bytes);
+}
+
+protocol::AuditLogPage page_of(std::initializer_list<std::uint64_t> seqs, std::uint64_t next, bool more,
+                               std::uint64_t last_seq) {
+    protocol::AuditLogPage p;
+    for (const auto s : seqs) p.entries.push_back({s, received_time, "", json::object()});
+    p.next = next;
+    p.more = more;
+    p.last_seq = last_seq;
+    return p;
+}
+
+TEST(AuditLogPages, PagesAMisbehavingServerSendsAreRefused) {
+    const std::string server = "http://127.0.0.1:1";
+    EXPECT_NO_THROW(audit::check_log_page(server, page_of({1, 2, 3}, 3, true, 10), 0, 3, std::nullopt));
+    EXPECT_NO_THROW(audit::check_log_page(server, page_of({4, 5}, 5, false, 5), 3, 3, 5));
+    // More entries than asked for.
+    EXPECT_THROW(audit::check_log_page(server, page_of({1, 2, 3, 4}, 4, true, 10), 0, 3, std::nullopt), Error);
+    // Server seqs not increasing, or not after `since`.
+    EXPECT_THROW(audit::check_log_page(server, page_of({1, 3, 2}, 3, true, 10), 0, 3, std::nullopt), Error);
+    EXPECT_THROW(audit::check_log_page(server, page_of({3, 4}, 4, true, 10), 3, 3, std::nullopt), Error);
+    // `next` beyond the log's length: more=true forever.
+    EXPECT_THROW(audit::check_log_page(server, page_of({1, 2}, 12, true, 10), 0, 3, std::nullopt), Error);
+    // Not advancing.
+    EXPECT_THROW(audit::check_log_page(server, page_of({}, 0, true, 10), 0, 3, std::nullopt), Error);
+    // The log's length shrinking between pages.
+    EXPECT_THROW(audit::check_log_page(server, page_of({4, 5}, 5, true, 9), 3, 3, 10), Error);
+}
+
+TEST(AuditEntryChecks, AnExceptionOnAWorkerThreadReachesTheCaller) {
+    for (const unsigned threads : {1u, 4u}) {
+        std::atomic<std::size_t> done{0};
+        EXPECT_THROW(audit::for_each_parallel(10'000, threads, 16,
+                                              [&](std::size_t i) {
+                                                  if (i == 5'000) throw std::runtime_error("boom");
+                                                  ++done;
+                                              }),
+                     std::runtime_error);
+        EXPECT_LT(done.load(), 10'000u);
+    }
+    std::atomic<std::size_t> done{0};
+    audit::for_each_parallel(1'000, 4, 16, [&](std::size_t) { ++done; });
+    EXPECT_EQ(done.load(), 1'000u);
 }
 
 }  // namespace

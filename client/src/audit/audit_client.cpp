@@ -1,6 +1,8 @@
 // The auditor's requests (audit_client.hpp).
 #include "audit_client.hpp"
 
+#include "log_page.hpp"
+
 #include "kim/shared/errors.hpp"
 
 namespace kim::audit {
@@ -56,6 +58,40 @@ protocol::AuditLogPage fetch_log_page(client::ServerSession& session, std::uint6
     const client::HttpResponse r = session.send("GET", target);
     if (r.status != 200) session.fail(r, "the request for the log after server seq " + std::to_string(since));
     return parse_answer(session, r, "a page of the log", protocol::audit_log_page_from_json);
+}
+
+namespace {
+
+[[noreturn]] void bad_page(const std::string& server, std::uint64_t since, const std::string& what) {
+    throw Error("the server at " + server + " sent a page of its log after server seq " + std::to_string(since) +
+                " that " + what + ": not protocol v1 (a different version, or a server that misbehaves); nothing "
+                "was saved");
+}
+
+}  // namespace
+
+void check_log_page(const std::string& server, const protocol::AuditLogPage& page, std::uint64_t since,
+                    std::size_t limit, std::optional<std::uint64_t> last_seq_before) {
+    if (page.entries.size() > limit) {
+        bad_page(server, since, "holds " + std::to_string(page.entries.size()) + " entries, more than the " +
+                                    std::to_string(limit) + " asked for");
+    }
+    std::uint64_t previous = since;
+    for (const auto& e : page.entries) {
+        if (e.server_seq <= previous) bad_page(server, since, "does not hold its server seqs in increasing order");
+        previous = e.server_seq;
+    }
+    if (last_seq_before && page.last_seq < *last_seq_before) {
+        bad_page(server, since, "states a log of " + std::to_string(page.last_seq) + " changes, shorter than the " +
+                                    std::to_string(*last_seq_before) + " it stated before in this run");
+    }
+    if (page.more) {
+        if (page.entries.empty() || page.next <= since) bad_page(server, since, "does not advance");
+        if (page.next > page.last_seq) {
+            bad_page(server, since, "goes on after server seq " + std::to_string(page.next) +
+                                        ", beyond the log's length of " + std::to_string(page.last_seq));
+        }
+    }
 }
 
 }  // namespace kim::audit

@@ -373,8 +373,10 @@ void Verifier::Impl::check_origin_chain(std::uint64_t server_seq, const CheckedE
     } else if (c.seq > tip.seq + 1) {
         fail(server_seq, id, fault::gap,
              "origin '" + c.origin + "' jumps from seq " + std::to_string(tip.seq) + " to " + std::to_string(c.seq) +
-                 ": its changes " + std::to_string(tip.seq + 1) + " to " + std::to_string(c.seq - 1) +
-                 " are missing from the log");
+                 (c.seq - 1 == tip.seq + 1
+                      ? ": its change " + change_id(c.origin, tip.seq + 1) + " is missing from the log"
+                      : ": its changes " + change_id(c.origin, tip.seq + 1) + " to " + change_id(c.origin, c.seq - 1) +
+                            " are missing from the log"));
         remember_gap(tip, tip.seq + 1, c.seq - 1);
     } else if (take_missing(tip, c.seq)) {
         fail(server_seq, id, fault::order,

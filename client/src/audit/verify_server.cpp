@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "audit_client.hpp"
+#include "log_page.hpp"
 #include "http_client.hpp"
 #include "kim/audit/verifier.hpp"
 #include "kim/client/sync.hpp"
@@ -54,42 +55,6 @@ std::vector<Checkpoint> checkpoints_to_check(client::ServerSession& session) {
     return list;
 }
 
-[[noreturn]] void bad_page(client::ServerSession& session, std::uint64_t since, const std::string& what) {
-    throw Error("the server at " + session.server() + " sent a page of its log after server seq " +
-                std::to_string(since) + " that " + what +
-                ": not protocol v1 (a different version, or a server that misbehaves); nothing was saved");
-}
-
-// What a page must be before its entries reach the verifier: no more than
-// asked for, server seqs increasing (within the page and after `since`),
-// `next` within the log, the log's length never shrinking between pages.
-// Otherwise a server could keep a run going forever (more=true) or feed
-// it without bound.
-void check_page(client::ServerSession& session, const protocol::AuditLogPage& page, std::uint64_t since,
-                std::size_t limit, std::optional<std::uint64_t> last_seq_before) {
-    if (page.entries.size() > limit) {
-        bad_page(session, since, "holds " + std::to_string(page.entries.size()) + " entries, more than the " +
-                                     std::to_string(limit) + " asked for");
-    }
-    std::uint64_t previous = since;
-    for (const auto& e : page.entries) {
-        if (e.server_seq <= previous) bad_page(session, since, "does not hold its server seqs in increasing order");
-        previous = e.server_seq;
-    }
-    if (last_seq_before && page.last_seq < *last_seq_before) {
-        bad_page(session, since, "states a log of " + std::to_string(page.last_seq) +
-                                     " changes, shorter than the " + std::to_string(*last_seq_before) +
-                                     " stated before in this run");
-    }
-    if (page.more) {
-        if (page.entries.empty() || page.next <= since) bad_page(session, since, "does not advance");
-        if (page.next > page.last_seq) {
-            bad_page(session, since, "continues after server seq " + std::to_string(page.next) +
-                                         ", beyond the log's length of " + std::to_string(page.last_seq));
-        }
-    }
-}
-
 struct Verified {
     Report report;
     std::optional<AuditState> state;  // to save: only after a run without failures
@@ -115,7 +80,7 @@ Verified verify_with(client::ServerSession& session, const VerifyOptions& o, std
     std::optional<std::uint64_t> last_seq;
     for (;;) {
         const protocol::AuditLogPage page = next.get();
-        check_page(session, page, since, limit, last_seq);
+        check_log_page(session.server(), page, since, limit, last_seq);
         last_seq = page.last_seq;
         if (page.more) next = std::async(std::launch::async, fetch, page.next);
         verifier.add_entries(page.entries);  // on a throw, the future of std::async waits for the fetch
@@ -164,7 +129,8 @@ Report verify_server(const AuditorKey& key, const VerifyOptions& o) {
         try {
             save_state(*o.state_file, *v.state);
         } catch (const Error& e) {
-            throw Error(std::string(e.what()) + " (the report of this run was printed before)");
+            if (!o.on_report) throw;
+            throw Error(std::string(e.what()) + " (the report of this run is above)");
         }
     }
     return v.report;

@@ -1,9 +1,9 @@
 // What `kim-audit verify --state FILE` remembers between runs: the server's
-// key (pinned), the checkpoints seen, where verification stopped (server
-// seq, chain, the hash of that change) and what the next run needs to go on
-// from there without reading the log again: each origin's tip, and per case
-// its records, erasure and consent facts. No value of the log beyond ids,
-// hashes and clocks; nothing confidential.
+// key and the replicas' keys (pinned), the checkpoints seen, where
+// verification stopped (server seq, chain, the hash of that change) and what
+// the next run needs to go on from there without reading the log again: each
+// origin's tip, and per case its records, erasure and consent facts. No
+// value of the log beyond ids, hashes and clocks; nothing confidential.
 #pragma once
 
 #include <cstddef>

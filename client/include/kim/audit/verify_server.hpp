@@ -1,5 +1,5 @@
-// `kim-audit verify` as a library call: sign in as the auditor, fetch the
-// keys, a fresh checkpoint, the checkpoints and the whole log (ciphertexts
+// `kim-audit verify` as a library call: sign in as the auditor, fetch a
+// fresh checkpoint, the checkpoints, the keys and the whole log (ciphertexts
 // included), verify it (verifier.hpp), and keep the state for the next run.
 #pragma once
 
