@@ -4,7 +4,7 @@
 // chain, ciphertext hash and checkpoint), timed as a whole process with its
 // peak memory, and once more incrementally after 1,000 further changes.
 //
-// Usage: kim_bench_audit [--changes N] [--runs R] [--dir DIR]
+// Usage: kim_bench_audit [--changes N] [--runs R] [--dir DIR] [--server PATH]
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -32,31 +32,13 @@ extern char** environ;
 namespace {
 
 namespace fs = std::filesystem;
+using Options = kim::bench::RunOptions;
 using kim::client::Replica;
 using namespace kim::bench;
 using Clock = std::chrono::steady_clock;
 
-struct Options {
-    int changes = 100'000;
-    int runs = 3;
-    fs::path dir = "/var/tmp";
-};
-
 Options parse(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--changes") o.changes = std::stoi(value());
-        else if (a == "--runs") o.runs = std::stoi(value());
-        else if (a == "--dir") o.dir = value();
-        else throw std::invalid_argument("unknown option " + a + " (see the comment at the top of audit_bench.cpp)");
-    }
-    if (o.changes < 10 || o.runs < 1) throw std::invalid_argument("--changes must be at least 10 and --runs at least 1");
-    return o;
+    return parse_run_options(argc, argv, Options{100'000, 3, "/var/tmp", KIM_SERVER_BINARY}, "audit_bench.cpp");
 }
 
 struct Timed {
@@ -104,7 +86,7 @@ int main(int argc, char** argv) {
         fs::create_directories(dir);
         std::printf("kim-audit verify over a log of %d changes on kim-server (loopback), %d runs, data in %s\n",
                     o.changes, o.runs, dir.c_str());
-        kim::test::ServerProcess server(KIM_SERVER_BINARY, dir / "server");
+        kim::test::ServerProcess server(o.server, dir / "server");
         server.start();
         // The writing replica on tmpfs where there is one: its fsyncs are not what is measured.
         const fs::path writer = fs::is_directory("/dev/shm") ? fs::path("/dev/shm") / dir.filename() : dir / "writer";

@@ -28,33 +28,13 @@
 namespace {
 
 namespace fs = std::filesystem;
+using Options = kim::bench::RunOptions;
 using kim::client::Replica;
 using namespace kim::bench;
 using Clock = std::chrono::steady_clock;
 
-struct Options {
-    int changes = 10'000;
-    int runs = 5;
-    fs::path dir = "/var/tmp";
-    fs::path server = KIM_SERVER_BINARY;
-};
-
 Options parse(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--changes") o.changes = std::stoi(value());
-        else if (a == "--runs") o.runs = std::stoi(value());
-        else if (a == "--dir") o.dir = value();
-        else if (a == "--server") o.server = value();
-        else throw std::invalid_argument("unknown option " + a + " (see the comment at the top of sync_bench.cpp)");
-    }
-    if (o.changes < 10 || o.runs < 1) throw std::invalid_argument("--changes must be at least 10 and --runs at least 1");
-    return o;
+    return parse_run_options(argc, argv, Options{10'000, 5, "/var/tmp", KIM_SERVER_BINARY}, "sync_bench.cpp");
 }
 
 struct RunResult {

@@ -64,4 +64,21 @@ double median(std::vector<double> v) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+RunOptions parse_run_options(int argc, char** argv, RunOptions o, const std::string& source) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--changes") o.changes = std::stoi(value());
+        else if (a == "--runs") o.runs = std::stoi(value());
+        else if (a == "--dir") o.dir = value();
+        else if (a == "--server") o.server = value();
+        else throw std::invalid_argument("unknown option " + a + " (see the comment at the top of " + source + ")");
+    }
+    if (o.changes < 10 || o.runs < 1) throw std::invalid_argument("--changes must be at least 10 and --runs at least 1");
+    return o;
+}
+
 }  // namespace kim::bench

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <stdexcept>
 #include <vector>
 
 #include "kim/client/replica.hpp"
@@ -26,5 +27,16 @@ inline constexpr const char* bench_passphrase = "benchmark passphrase";
 void write_edits(client::Replica& r, int changes);
 
 double median(std::vector<double> v);
+
+// What a benchmark run is told: --changes N --runs R --dir DIR [--server PATH].
+struct RunOptions {
+    int changes = 10'000;
+    int runs = 5;
+    std::filesystem::path dir = "/var/tmp";
+    std::filesystem::path server;  // the kim-server binary
+};
+// Starts from `defaults`; std::invalid_argument naming `source` (where the
+// usage is described) for anything else.
+RunOptions parse_run_options(int argc, char** argv, RunOptions defaults, const std::string& source);
 
 }  // namespace kim::bench
