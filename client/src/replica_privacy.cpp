@@ -52,18 +52,10 @@ nlohmann::json Replica::export_case(std::string_view case_id) {
     ExportContext ctx{*m.db, m.log, m.merge, m.reader, m.catalogue, m.site, m.replica, m.clock.now_millis()};
     // One read transaction: the export is one consistent state, even while
     // another kim process imports.
-    m.db->exec("BEGIN");
-    try {
-        nlohmann::json doc = kim::client::export_case(ctx, std::string(case_id));
-        m.db->exec("COMMIT");
-        return doc;
-    } catch (...) {
-        try {
-            m.db->exec("ROLLBACK");
-        } catch (...) {
-        }
-        throw;
-    }
+    sqlite::Transaction read(*m.db, sqlite::Transaction::Mode::read);
+    nlohmann::json doc = kim::client::export_case(ctx, std::string(case_id), records_of_case(case_id));
+    read.commit();
+    return doc;
 }
 
 }  // namespace kim::client

@@ -148,25 +148,14 @@ json history_of(ExportContext& ctx, const std::string& case_id, const std::set<s
     return out;
 }
 
-std::vector<std::string> records_of(sqlite::Database& db, const std::string& case_id) {
-    sqlite::Statement st(db,
-                         "SELECT r.record FROM records r JOIN changes c ON c.record = r.record "
-                         "WHERE r.case_id = ? GROUP BY r.record ORDER BY MIN(c.hlc), r.record");
-    st.bind(1, case_id);
-    std::vector<std::string> out;
-    while (st.step()) out.push_back(st.text(0));
-    return out;
-}
-
 }  // namespace
 
-json export_case(ExportContext& ctx, const std::string& case_id) {
+json export_case(ExportContext& ctx, const std::string& case_id, const std::vector<std::string>& children) {
     json doc = {{"format", case_export_format},
                 {"version", case_export_version},
                 {"exported_at", utc_iso_millis(ctx.now_millis)},
                 {"site", ctx.site},
                 {"replica", ctx.replica}};
-    const std::vector<std::string> children = records_of(ctx.db, case_id);
     if (ctx.merge.effectively_erased(case_id)) {
         // Erased: the ids and the erasure only. Not even the clear categories,
         // which describe the person too.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,8 +32,9 @@ struct ExportContext {
 inline constexpr std::string_view case_export_format = "kimsync-case-export";
 inline constexpr int case_export_version = 1;
 
-// `case_id` must name a case held here (the caller checks). An erased case
-// gives its id, its records' ids and the erasure, and no other value.
-nlohmann::json export_case(ExportContext& ctx, const std::string& case_id);
+// `case_id` must name a case held here (the caller checks); `records` are
+// its records in the order they were written (Replica::records_of_case). An
+// erased case gives its id, its records' ids and the erasure, and no other value.
+nlohmann::json export_case(ExportContext& ctx, const std::string& case_id, const std::vector<std::string>& records);
 
 }  // namespace kim::client

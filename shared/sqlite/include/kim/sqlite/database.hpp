@@ -65,10 +65,13 @@ private:
     sqlite3_stmt* stmt_ = nullptr;
 };
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back if not committed (exception safety).
+// BEGIN ... COMMIT, rolled back if not committed (exception safety).
 class Transaction {
 public:
-    explicit Transaction(Database& db);
+    // write: BEGIN IMMEDIATE, the write lock at once (no deadlock upgrading
+    // later); read: BEGIN, one consistent snapshot that blocks no writer.
+    enum class Mode { write, read };
+    explicit Transaction(Database& db, Mode mode = Mode::write);
     ~Transaction();
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
