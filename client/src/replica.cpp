@@ -8,7 +8,7 @@
 #include "replica_impl.hpp"
 #include "store/meta.hpp"
 #include "store/migrations.hpp"
-#include "store/wal.hpp"
+#include "kim/sqlite/wal.hpp"
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/ids.hpp"
@@ -29,7 +29,7 @@ void configure(sqlite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("PRAGMA secure_delete = ON");  // erased ciphertexts are overwritten, not just unlinked
     // The -wal is cut to nothing whenever it starts over: no page image from
-    // before an erasure lingers at its end (see store/wal.hpp).
+    // before an erasure lingers at its end (see kim/sqlite/wal.hpp).
     db.exec("PRAGMA journal_size_limit = 0");
 }
 
@@ -228,7 +228,7 @@ ImportReport Replica::import_changes(const nlohmann::json& bundle) {
     meta::put(*impl_->db, meta::last_hlc, std::to_string(impl_->clock.last()));
     tx.commit();
     impl_->reader.forget_all();
-    if (impl_->merge.take_erasure_flag()) truncate_wal_after_erasure(*impl_->db);
+    if (impl_->merge.take_erasure_flag()) sqlite::truncate_wal(*impl_->db);
     return report;
 }
 

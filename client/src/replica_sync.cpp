@@ -7,7 +7,7 @@
 #include "keys/key_ring.hpp"
 #include "replica_impl.hpp"
 #include "store/meta.hpp"
-#include "store/wal.hpp"
+#include "kim/sqlite/wal.hpp"
 #include "sync/introduction_json.hpp"
 #include "kim/client/sync.hpp"
 #include "kim/shared/base64.hpp"
@@ -160,7 +160,7 @@ ImportReport Replica::apply_pulled(const protocol::PullResponse& page) {
     meta::put(db, meta::last_hlc, std::to_string(std::max(stored_hlc, impl_->clock.last())));
     tx.commit();
     impl_->reader.forget_all();
-    if (impl_->merge.take_erasure_flag()) truncate_wal_after_erasure(db);
+    if (impl_->merge.take_erasure_flag()) sqlite::truncate_wal(db);
     return report;
 }
 

@@ -2,7 +2,7 @@
 #include <set>
 
 #include "replica_impl.hpp"
-#include "store/wal.hpp"
+#include "kim/sqlite/wal.hpp"
 #include "write/field_defaults.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/ids.hpp"
@@ -223,7 +223,7 @@ void Replica::erase(std::string_view record) {
     tx.commit();
     m.reader.forget(record);
     m.merge.take_erasure_flag();
-    truncate_wal_after_erasure(*m.db);
+    sqlite::truncate_wal(*m.db);
 }
 
 }  // namespace kim::client

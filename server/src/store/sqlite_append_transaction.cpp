@@ -3,6 +3,7 @@
 // the checkpoints due, and the purge of erased records' ciphertexts.
 
 #include "envelope_purge.hpp"
+#include "kim/sqlite/wal.hpp"
 #include "sqlite_store_impl.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
@@ -20,31 +21,6 @@ std::optional<std::string> case_named_by(const Change& c) {
         return link->value->get<std::string>();
     }
     return std::nullopt;
-}
-
-// After a purge the old pages (with the ciphertexts) may still sit in the
-// -wal file until SQLite reuses it; a TRUNCATE checkpoint copies the pages
-// into the main file (where secure_delete has overwritten the old bytes) and
-// empties the -wal. Best effort: with a reader in the way it does what it can
-// without waiting long (the writer lock is held), and SQLite checkpoints again
-// at the latest when the store closes.
-void truncate_wal(sqlite::Database& db) {
-    try {
-        std::int64_t timeout = 10'000;
-        {
-            sqlite::Statement st(db, "PRAGMA busy_timeout");
-            if (st.step()) timeout = st.integer(0);
-        }
-        db.exec("PRAGMA busy_timeout = 250");
-        try {
-            db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-        } catch (const Error&) {
-            // Busy or locked: the next purge or the close will do it.
-        }
-        db.exec("PRAGMA busy_timeout = " + std::to_string(timeout));
-    } catch (const Error&) {
-        // The batch is committed; nothing here may turn that into a failure.
-    }
 }
 
 class SqliteAppendTransaction final : public AppendTransaction {
@@ -163,7 +139,9 @@ public:
         require_open();
         tx_.commit();
         committed_ = true;
-        if (purged_) truncate_wal(db_);  // still under the writer lock: no batch writes meanwhile
+        // Still under the writer lock: no batch writes meanwhile. A reader in
+        // the way is waited for briefly only: every push waits on this lock.
+        if (purged_) sqlite::truncate_wal(db_, /*wait_ms=*/250);
         lock_.unlock();  // the next batch may start while this object lingers
     }
 
