@@ -1,5 +1,4 @@
 // Loading the audit state, and saving it atomically with mode 0600 (state.hpp).
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include "kim/audit/state.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/json_input.hpp"
+#include "kim/shared/private_file.hpp"
 
 namespace kim::audit {
 
@@ -21,21 +21,6 @@ namespace {
 // The state grows with the log (a few dozen bytes per record); this bound
 // only keeps a wrong path from being read whole.
 constexpr std::uintmax_t max_state_bytes = std::uintmax_t{1} << 30;
-
-[[noreturn]] void cannot_write(const fs::path& file, const std::string& why) {
-    throw Error("cannot write the audit state " + file.string() + ": " + why +
-                "; the log was verified, but the next run will start from the previous state");
-}
-
-void write_all(int fd, const std::string& bytes, const fs::path& file) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) cannot_write(file, std::strerror(errno));
-        done += static_cast<std::size_t>(n);
-    }
-}
 
 }  // namespace
 
@@ -76,32 +61,8 @@ void check_state_writable(const fs::path& file) {
 }
 
 void save_state(const fs::path& file, const AuditState& state) {
-    const std::string bytes = to_json(state).dump();
-    fs::path tmp = file;
-    tmp += ".tmp-" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) cannot_write(file, std::strerror(errno));
-    try {
-        ::fchmod(fd, 0600);  // O_TRUNC kept the mode of a leftover temporary file
-        write_all(fd, bytes, file);
-        if (::fsync(fd) != 0) cannot_write(file, std::strerror(errno));
-    } catch (...) {
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw;
-    }
-    ::close(fd);
-    if (::rename(tmp.c_str(), file.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        cannot_write(file, std::strerror(err));
-    }
-    // The rename itself is durable once the folder is flushed.
-    const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
-    if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    write_private_file(file, to_json(state).dump(), "the audit state",
+                       "the log was verified, but the next run will start from the previous state");
 }
 
 }  // namespace kim::audit
