@@ -1,5 +1,7 @@
 // `kim-server --data DIR serve --listen HOST:PORT [--threads N]
-//   [--tls-cert FILE --tls-key FILE] [--max-connections N] [--checkpoint-every N]`
+//   [--tls-cert FILE --tls-key FILE] [--max-connections N] [--checkpoint-every N]
+//   [--stats-k K]`
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -8,6 +10,8 @@
 
 #include "audit/audit_service.hpp"
 #include "auth/auth_service.hpp"
+#include "auth/dashboard_sessions.hpp"
+#include "auth/login_guard.hpp"
 #include "commands.hpp"
 #include "handlers/handlers.hpp"
 #include "http/listen_address.hpp"
@@ -18,6 +22,7 @@
 #include "kim/shared/audit_protocol.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
+#include "stats/stats_service.hpp"
 #include "store/sqlite_store.hpp"
 #include "sync/sync_service.hpp"
 
@@ -32,6 +37,7 @@ struct ServeOptions {
     std::optional<std::filesystem::path> tls_cert;
     std::optional<std::filesystem::path> tls_key;
     std::uint64_t checkpoint_every = protocol::default_checkpoint_interval;
+    std::uint64_t stats_k = stats::default_k;
 };
 
 void serve(const GlobalOptions& global, const ServeOptions& options) {
@@ -57,6 +63,14 @@ void serve(const GlobalOptions& global, const ServeOptions& options) {
     AuthService auth(*store);
     SyncService sync(*store, Catalogue::builtin());
     AuditService audit(*store);
+    stats::StatsService stats(*store, Catalogue::builtin(), options.stats_k);
+    DashboardSessions sessions;
+    // A password check (Argon2id, most of a second) holds a serving thread:
+    // leave at least one thread for everything else.
+    LoginLimits login_limits;
+    login_limits.concurrent_checks = std::min<std::size_t>(login_limits.concurrent_checks,
+                                                           std::max(1u, options.threads - 1));
+    LoginGuard login_guard(system_seconds, login_limits);
 
     http::Metrics metrics;
     http::Router router;
@@ -64,6 +78,9 @@ void serve(const GlobalOptions& global, const ServeOptions& options) {
     http::add_auth_routes(router, auth);
     http::add_sync_routes(router, auth, sync, metrics);
     http::add_audit_routes(router, auth, audit);
+    http::add_stats_routes(router, auth, sessions, stats);
+    http::add_session_routes(router, *store, sessions, login_guard);
+    http::add_dashboard_routes(router);
 
     // A client that disconnects must not kill the server with SIGPIPE
     // (Asio avoids it on sockets; this also covers our stdout).
@@ -73,6 +90,7 @@ void serve(const GlobalOptions& global, const ServeOptions& options) {
     // Exactly one line once the port is bound: scripts and tests read the
     // real port from it (`--listen 127.0.0.1:0` picks a free one).
     std::cout << "kim-server listening on " << server.url() << std::endl;
+    std::cout << "coordinators' dashboard: " << server.url() << "/" << std::endl;
     server.run();
     std::cout << "kim-server stopped" << std::endl;
 }
@@ -96,6 +114,10 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
                     "Sign a checkpoint of the log every N changes (default " +
                         std::to_string(protocol::default_checkpoint_interval) + ")")
         ->check(CLI::Range(std::uint64_t{1}, max_checkpoint_interval));
+    cmd->add_option("--stats-k", options->stats_k,
+                    "Suppress statistics cells below K, and those that would give them away (default " +
+                        std::to_string(stats::default_k) + ")")
+        ->check(CLI::Range(stats::min_k, stats::max_k));
     cmd->callback([&global, options] { serve(global, *options); });
 }
 

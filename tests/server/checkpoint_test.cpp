@@ -183,6 +183,10 @@ TEST_F(checkpoints, a_version_1_store_gains_the_table_on_open) {
         // What a store made before checkpoints existed looks like.
         kim::sqlite::Database db(dir / "data" / kim::server::server_database_file, kim::sqlite::Database::Mode::read_write);
         db.exec("DROP TABLE checkpoints");
+        for (const char* table : {"stat_heads", "stat_early_parents", "stat_values", "stat_index"}) {
+            db.exec(std::string("DROP TABLE ") + table);
+        }
+        db.exec("DROP INDEX records_by_kind");
         db.exec("PRAGMA user_version = 1");
     }
     store = kim::server::open_sqlite_store(dir / "data", kim::server::StoreOptions{1});

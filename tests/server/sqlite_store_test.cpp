@@ -116,7 +116,7 @@ TEST(sqlite_store, store_is_migrated_to_the_latest_schema_in_wal_mode) {
     auto store = kim::test::fresh_store(dir);
     kim::sqlite::Database db(db_file(dir), kim::sqlite::Database::Mode::read_write);
     EXPECT_EQ(db.user_version(), kim::server::latest_server_schema_version());
-    EXPECT_EQ(db.user_version(), 2);
+    EXPECT_EQ(db.user_version(), 3);
     kim::sqlite::Statement st(db, "PRAGMA journal_mode");
     ASSERT_TRUE(st.step());
     EXPECT_EQ(st.text(0), "wal");

@@ -16,6 +16,8 @@ namespace kim::cli {
 void add_setup_commands(CLI::App& app, Context& ctx);
 // case new/set/show/list, add, record set/show
 void add_record_commands(CLI::App& app, Context& ctx);
+// case import: many cases from a JSON Lines file (registered on `case`)
+void add_case_import_command(CLI::App& cases, Context& ctx);
 // conflicts, resolve
 void add_merge_commands(CLI::App& app, Context& ctx);
 // erase, retention run, export (a case for an access request)

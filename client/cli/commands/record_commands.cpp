@@ -1,4 +1,4 @@
-// kim case new|set|show|list, kim add, kim record set|show.
+// kim case new|set|show|list (and import, case_import_command.cpp), kim add, kim record set|show.
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
@@ -75,6 +75,8 @@ void add_record_commands(CLI::App& app, Context& ctx) {
         auto replica = ctx.open_replica();
         std::cout << replica.create_case(parse_assignments(a->fields)) << "\n";
     });
+
+    add_case_import_command(*cases, ctx);
 
     auto* set = cases->add_subcommand("set", "Change fields of a case");
     set->add_option("id", a->id, "Case id (or a unique prefix)")->required();

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/auth_service.hpp"
+#include "auth/dashboard_sessions.hpp"
 #include "auth/caller.hpp"
 #include "http/http_message.hpp"
 
@@ -18,5 +19,10 @@ nlohmann::json json_body(const Request& request, std::string_view what);
 // The caller proven by the request's bearer token; AuthError (401) when the
 // header is missing or the token does not hold.
 Caller authenticated_caller(AuthService& auth, const Request& request);
+
+// For the routes that honour the dashboard's cookie (/v1/stats): the bearer
+// token when the request has an Authorization header, else the live session
+// its `kim_session` cookie names (a coordinator); AuthError when neither holds.
+Caller caller_by_token_or_session(AuthService& auth, DashboardSessions& sessions, const Request& request);
 
 }  // namespace kim::server::http

@@ -4,7 +4,13 @@
 namespace kim::server {
 class AuditService;
 class AuthService;
+class DashboardSessions;
+class LoginGuard;
+class Store;
 class SyncService;
+namespace stats {
+class StatsService;
+}
 }  // namespace kim::server
 
 namespace kim::server::http {
@@ -19,6 +25,13 @@ void add_sync_routes(Router& router, AuthService& auth, SyncService& sync, Metri
 // GET /v1/audit/keys, GET /v1/audit/log, GET and POST /v1/audit/checkpoints
 // (audit_handlers.cpp).
 void add_audit_routes(Router& router, AuthService& auth, AuditService& audit);
+// GET /v1/stats (stats_handlers.cpp).
+void add_stats_routes(Router& router, AuthService& auth, DashboardSessions& sessions, stats::StatsService& stats);
+// POST, GET and DELETE /v1/session: the dashboard's sign-in (session_handlers.cpp).
+void add_session_routes(Router& router, Store& store, DashboardSessions& sessions, LoginGuard& guard);
+// GET /, /dashboard.js, /dashboard.css: the dashboard's files, compiled in
+// (dashboard_handlers.cpp).
+void add_dashboard_routes(Router& router);
 // GET /healthz, GET /metrics (health_handlers.cpp).
 void add_health_routes(Router& router, const Metrics& metrics);
 

@@ -17,6 +17,10 @@ struct Request {
     std::string path;           // the target up to '?'
     std::string query;          // the target after '?', empty if none
     std::string authorization;  // the Authorization header, empty if absent
+    std::string cookie;         // the Cookie header, empty if absent
+    std::string accept;         // the Accept header, empty if absent
+    std::string remote_address; // the peer's IP address as text ("127.0.0.1")
+    bool secure = false;        // arrived over TLS (cookies get `Secure`)
     std::string body;
 };
 
@@ -25,7 +29,8 @@ struct Response {
     std::string content_type = "application/json";
     std::string body;
     // Headers besides Content-Type, Content-Length, Connection and Server
-    // (which the session sets): Allow, WWW-Authenticate.
+    // (which the session sets): Allow, WWW-Authenticate, Set-Cookie,
+    // Retry-After, Content-Disposition, the dashboard's security headers.
     std::vector<std::pair<std::string, std::string>> headers;
 };
 

@@ -19,6 +19,12 @@ using QueryParameters = std::map<std::string, std::string, std::less<>>;
 // as they are (no percent-decoding: no parameter of protocol v1 needs it).
 QueryParameters parse_query(std::string_view query, std::initializer_list<std::string_view> allowed);
 
+// For endpoints whose parameter names are open (the filters of /v1/stats):
+// every parameter, name and value percent-decoded (browsers encode ',' and
+// '!'), each at most once, at most `max_parameters`. InputError otherwise,
+// also for a malformed %-escape or a decoded byte below 0x20.
+QueryParameters parse_open_query(std::string_view query, std::size_t max_parameters);
+
 // The parameter as an unsigned decimal number in [min, max], or `fallback`
 // when absent. InputError for anything else: empty, a sign, spaces, other
 // characters, leading '+', out of range.

@@ -125,6 +125,10 @@ Response response_for_current_exception(std::string_view context) {
         Response response = error_response(503, "busy", e.what());
         response.headers.emplace_back("Retry-After", "1");
         return response;
+    } catch (const TooManyAttemptsError& e) {
+        Response response = error_response(429, "too_many_attempts", e.what());
+        response.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds()));
+        return response;
     } catch (const InputError& e) {
         return error_response(400, "bad_request", e.what());
     } catch (const NotFoundError& e) {

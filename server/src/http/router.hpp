@@ -73,7 +73,8 @@ private:
 
 // The error response for the exception in flight (call inside a catch block):
 // InputError 400 (its TooLargeError 413), AuthError 401, PermissionError 403,
-// NotFoundError 404, StateError 409, BusyError 503, anything else 500
+// NotFoundError 404, StateError 409, TooManyAttemptsError 429 (with
+// Retry-After), BusyError 503, anything else 500
 // (logged with `context`).
 Response response_for_current_exception(std::string_view context);
 

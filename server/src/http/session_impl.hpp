@@ -60,6 +60,11 @@ public:
 
     void start() {
         connection_start_ = Clock::now();
+        // Read once: the handlers count failed sign-ins per address, and the
+        // endpoint can no longer be asked once the peer has gone.
+        beast::error_code ec;
+        const auto peer = lowest().socket().remote_endpoint(ec);
+        if (!ec) remote_address_ = peer.address().to_string();
         slot_->watch(this->weak_from_this());
         if constexpr (is_tls) {
             // The handshake counts against the header timeout of the first request.
@@ -169,7 +174,7 @@ private:
             return true;
         }
         parser_->body_limit(body_limit_);
-        head.authorization = std::string(header[bhttp::field::authorization]);
+        fill_from_fields(head, header);
         std::optional<Response> refusal;
         try {
             refusal = context_.router.check_before_body(head);
@@ -182,6 +187,20 @@ private:
         // The body (if any) stays unread: the connection cannot carry another request.
         send(std::move(*refusal), parser_->is_done() && header.keep_alive());
         return true;
+    }
+
+    // What the handlers see of the header and the connection besides method and target.
+    void fill_from_fields(Request& request, const bhttp::fields& fields) const {
+        request.authorization = std::string(fields[bhttp::field::authorization]);
+        request.accept = std::string(fields[bhttp::field::accept]);
+        // HTTP/1.1 clients send one Cookie line, but may send several
+        // (RFC 6265 §5.4 asks them not to); they are one list.
+        for (auto [it, end] = fields.equal_range(bhttp::field::cookie); it != end; ++it) {
+            if (!request.cookie.empty()) request.cookie += "; ";
+            request.cookie += std::string(it->value());
+        }
+        request.remote_address = remote_address_;
+        request.secure = is_tls;
     }
 
     void send_too_large() {
@@ -288,7 +307,7 @@ private:
         const auto target = message.target();
         Request request = request_for_target(std::string(message.method_string()),
                                              std::string_view(target.data(), target.size()));
-        request.authorization = std::string(message[bhttp::field::authorization]);
+        fill_from_fields(request, message);
         request.body = std::move(message.body());
         Response response;
         try {
@@ -394,6 +413,7 @@ private:
     Clock::time_point request_start_{};  // what the timeouts count from
     Clock::time_point first_byte_{};     // what the latency histogram counts from
 
+    std::string remote_address_;  // the peer's IP address, empty if it could not be read
     std::string log_method_;
     std::string log_path_;
     unsigned log_status_ = 0;

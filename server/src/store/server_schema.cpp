@@ -9,6 +9,7 @@
 namespace kim::embedded {
 extern const std::string_view server_001_initial;
 extern const std::string_view server_002_checkpoints;
+extern const std::string_view server_003_stats;
 }
 
 namespace kim::server {
@@ -19,6 +20,7 @@ namespace {
 constexpr const std::string_view* steps[] = {
     &embedded::server_001_initial,      // 1: enrolment, log, introductions
     &embedded::server_002_checkpoints,  // 2: signed checkpoints of the log
+    &embedded::server_003_stats,        // 3: statistics index (merged clear values)
 };
 
 }  // namespace

@@ -2,9 +2,12 @@
 // writer connection, with the gap-free server sequence and the chain hash,
 // the checkpoints due, and the purge of erased records' ciphertexts.
 
+#include <optional>
+
 #include "envelope_purge.hpp"
 #include "kim/sqlite/wal.hpp"
 #include "sqlite_store_impl.hpp"
+#include "stats_index.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
@@ -103,6 +106,9 @@ public:
             .bind(11, erased_record ? std::string_view(stored.envelope) : envelope_json)
             .bind(12, system_seconds())
             .run();
+        // The statistics see the change in the same transaction as the log.
+        if (!stats_) stats_.emplace(db_);
+        stats_->append(c, server_seq);
         if (erased_record) {
             // The erasure purges what came before it: the record's changes
             // and, for a case, those of its records. For a later change to
@@ -137,6 +143,9 @@ public:
 
     void commit() override {
         require_open();
+        // Its statements go with the batch: this object may outlive the
+        // writer lock, and the connection is the next batch's then.
+        stats_.reset();
         tx_.commit();
         committed_ = true;
         // Still under the writer lock: no batch writes meanwhile. A reader in
@@ -160,6 +169,8 @@ private:
     std::size_t purged_ = 0;
     std::uint64_t last_seq_ = 0;
     Hash32 chain_{};  // chain[0]: 32 zero bytes
+    // Prepared on the first append of the batch, finalised before the rollback.
+    std::optional<StatsIndex> stats_;
 };
 
 }  // namespace

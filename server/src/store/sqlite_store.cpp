@@ -12,6 +12,7 @@
 
 #include "server_schema.hpp"
 #include "sqlite_store_impl.hpp"
+#include "stats_index.hpp"
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
@@ -189,6 +190,9 @@ std::unique_ptr<Store> open_sqlite_store(const fs::path& data_dir, const StoreOp
     migrate_server_store(*writer);
     configure_writer(*writer);
     ServerSecrets secrets = load_secrets(*writer, file);
+    // Before any push: a store older than the statistics index, or one whose
+    // log was changed while the server was stopped, is indexed first.
+    catch_up_stats_index(*writer);
     return std::make_unique<SqliteStore>(file, std::move(writer), std::move(secrets), options);
 }
 

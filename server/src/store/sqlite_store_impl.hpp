@@ -38,6 +38,8 @@ public:
     AuditRows read_log(std::uint64_t since, std::size_t limit, std::size_t soft_bytes) override;
     std::vector<Checkpoint> checkpoints() override;
     Checkpoint checkpoint_now() override;
+    // sqlite_stats.cpp
+    stats::Counts count_records(const stats::CountQuery& query) override;
 
 private:
     // Every write goes through the one writer connection, one at a time.

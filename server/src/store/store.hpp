@@ -17,6 +17,7 @@
 #include "kim/shared/checkpoint.hpp"
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/protocol.hpp"
+#include "../stats/count_query.hpp"
 
 namespace kim::server {
 
@@ -155,6 +156,12 @@ public:
     // it; when the latest checkpoint already names that server_seq, returns
     // that one instead, so that callers cannot grow the table at will.
     virtual Checkpoint checkpoint_now() = 0;
+
+    // Counts for the coordinators' statistics (stats/count_query.hpp), from
+    // the current value of each record's statistical fields as the merge
+    // rules give it (DESIGN.md "Merge"), kept up to date in every append.
+    // One read snapshot; the query was validated by the caller.
+    virtual stats::Counts count_records(const stats::CountQuery& query) = 0;
 };
 
 }  // namespace kim::server

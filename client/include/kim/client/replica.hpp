@@ -25,6 +25,15 @@ namespace kim::client {
 // field=value pairs as a person typed them.
 using FieldInputs = std::vector<std::pair<std::string, std::string>>;
 
+// One case of a batch (Replica::create_cases): its fields as create_case
+// takes them and its consents, goals, referrals and contacts as add_record
+// takes them, written in this order.
+struct NewCase {
+    std::string origin;  // where it came from, e.g. "line 12"; starts every error about this case
+    FieldInputs fields;
+    std::vector<std::pair<std::string, FieldInputs>> records;  // kind, fields
+};
+
 struct CreateOptions {
     std::filesystem::path home;
     std::string site;
@@ -68,6 +77,11 @@ public:
     std::string create_case(const FieldInputs& fields);
     std::string add_record(std::string_view kind, std::string_view case_id, const FieldInputs& fields);
     void set_fields(std::string_view record, const FieldInputs& fields);
+    // Many new cases with their records, each record one signed change as
+    // create_case and add_record write it, but every case checked first and
+    // then all committed in one transaction: all of them or nothing. Returns
+    // the case ids in the given order. Errors start with the case's origin.
+    std::vector<std::string> create_cases(const std::vector<NewCase>& cases);
     // Writes `value` with every current head of the field as parent.
     void resolve(std::string_view record, std::string_view field, std::string_view value);
     // Marks the record erased (terminal) and destroys its ciphertexts and, for a case, its key.

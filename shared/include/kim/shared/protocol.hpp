@@ -25,6 +25,8 @@ inline constexpr std::string_view path_challenge = "/v1/auth/challenge";
 inline constexpr std::string_view path_token = "/v1/auth/token";
 inline constexpr std::string_view path_push = "/v1/push";
 inline constexpr std::string_view path_pull = "/v1/pull";
+inline constexpr std::string_view path_stats = "/v1/stats";      // coordinators (docs/protocol.md "Statistics")
+inline constexpr std::string_view path_session = "/v1/session";  // the dashboard's sign-in
 inline constexpr std::string_view path_health = "/healthz";
 inline constexpr std::string_view path_metrics = "/metrics";
 
