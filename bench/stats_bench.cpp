@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 
 // The questions the dashboard asks when it opens.
 const std::vector<std::string> dashboard_questions = {
-    "/v1/stats?count=cases&by=site,phase&phase=!closed",
+    "/v1/stats?count=cases&by=site,phase",
     "/v1/stats?count=cases&by=need",
     "/v1/stats?count=cases&by=opened_quarter",
     "/v1/stats?count=cases&by=closed_quarter",
@@ -93,7 +93,8 @@ void write_caseload(Replica& r, int cases, int offset) {
 
 std::string session_cookie(int port) {
     const auto r = kim::test::http_request(port, "POST", "/v1/session",
-                                           R"({"name":"koordination","password":"bench-koordination-2026"})");
+                                           R"({"name":"koordination","password":"bench-koordination-2026"})",
+                                           {{"Content-Type", "application/json"}});
     const auto it = r.headers.find("set-cookie");
     if (r.status != 200 || it == r.headers.end()) throw std::runtime_error("sign-in failed: " + r.body);
     return it->second.substr(0, it->second.find(';'));

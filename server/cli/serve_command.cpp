@@ -87,7 +87,7 @@ void serve(const GlobalOptions& global, const ServeOptions& options) {
     std::signal(SIGPIPE, SIG_IGN);
 
     http::Server server(std::move(server_options), router, metrics);
-    // Exactly one line once the port is bound: scripts and tests read the
+    // This line first once the port is bound: scripts and tests read the
     // real port from it (`--listen 127.0.0.1:0` picks a free one).
     std::cout << "kim-server listening on " << server.url() << std::endl;
     std::cout << "coordinators' dashboard: " << server.url() << "/" << std::endl;

@@ -157,7 +157,9 @@
   const CHARTS = [
     {
       id: 'open-by-phase-site', unit: ['offener Fall', 'offene Fälle'],
-      queries: [{ series: null, query: 'count=cases&by=site,phase&phase=!closed' }],
+      // The whole site × phase table, closed cases drawn not: a table filtered
+      // to the open phases would be suppressed on its own (decisions 91).
+      queries: [{ series: null, query: 'count=cases&by=site,phase' }],
       render: renderOpenByPhaseSite,
     },
     {
@@ -185,14 +187,11 @@
     },
   ];
 
-  const SITES_QUERY = 'count=cases&by=site';
 
   // ---- State ----
 
   const state = {
     generation: 0,       // bumped on every reload and sign-out; late answers of older ones are dropped
-    site: '',            // the site filter, '' for all
-    sites: new Set(),    // every site seen in an answer
     results: new Map(),  // chart id → its answers, kept to redraw on resize
     k: null,
   };
@@ -239,8 +238,11 @@
     return data;
   }
 
+  // No site filter: a table filtered to one site would be suppressed on its
+  // own, and set beside the unfiltered one it could give a suppressed cell
+  // away (docs/decisions.md 91). The per-site view is the site dimension.
   function statsQuery(query) {
-    return state.site ? `${query}&site=${encodeURIComponent(state.site)}` : query;
+    return query;
   }
 
   // ---- Views ----
@@ -255,12 +257,7 @@
   function showLogin(message) {
     state.generation += 1;
     state.results.clear();
-    state.site = '';
-    state.sites.clear();
     state.asOf = 0;
-    const select = $('#site-filter');
-    while (select.options.length > 1) select.remove(1);
-    select.value = '';
     $('#as-of').textContent = '';
     for (const chart of CHARTS) {
       const section = sectionOf(chart);
@@ -426,48 +423,17 @@
       state.k = answer.k;
       $$('.k-value').forEach((el) => { el.textContent = String(answer.k); });
     }
-    const siteDimension = answer.dimensions.find((d) => d.name === 'site');
-    if (siteDimension) siteDimension.values.forEach((v) => { if (v !== null) state.sites.add(String(v)); });
     if (Number.isInteger(answer.as_of)) state.asOf = Math.max(state.asOf || 0, answer.as_of);
-    updateSiteFilter();
   }
 
-  function updateSiteFilter() {
-    const select = $('#site-filter');
-    const have = new Set($$('option', select).map((o) => o.value));
-    const sites = Array.from(state.sites).sort((a, b) => a.localeCompare(b, 'de'));
-    let changed = false;
-    for (const site of sites) {
-      if (!have.has(site)) { changed = true; break; }
-    }
-    if (!changed) return;
-    const keep = state.site;
-    while (select.options.length > 1) select.remove(1);
-    for (const site of sites) {
-      const option = document.createElement('option');
-      option.value = site;
-      option.textContent = siteLabel(site);
-      select.appendChild(option);
-    }
-    select.value = keep;
-  }
 
-  async function loadSites(generation) {
-    try {
-      const answer = validateAnswer(await api('GET', `/v1/stats?${SITES_QUERY}`));
-      if (generation === state.generation) noteAnswer(answer);
-    } catch (error) {
-      if (generation === state.generation && error.status === 401) sessionExpired();
-      // Otherwise the filter keeps the sites the charts show.
-    }
-  }
 
   async function loadAll() {
     state.generation += 1;
     const generation = state.generation;
     state.asOf = 0;
     $('#as-of').textContent = 'Zahlen werden geladen …';
-    await Promise.all([loadSites(generation), ...CHARTS.map((chart) => loadChart(chart, generation))]);
+    await Promise.all(CHARTS.map((chart) => loadChart(chart, generation)));
     if (generation !== state.generation) return;
     const time = new Date().toLocaleTimeString('de-DE', { hour: '2-digit', minute: '2-digit' });
     $('#as-of').textContent = state.asOf
@@ -877,7 +843,7 @@
   }
 
   function renderOpenByPhaseSite(chart, section, answers) {
-    renderTwoWay(chart, section, answers[0], { layout: 'grouped' });
+    renderTwoWay(chart, section, answers[0], { layout: 'grouped', keepSeries: (phase) => phase !== 'closed' });
   }
 
   function renderNeeds(chart, section, answers) {
@@ -996,10 +962,6 @@
     $('#login-form').addEventListener('submit', onLoginSubmit);
     $('#logout').addEventListener('click', onLogout);
     $('#refresh').addEventListener('click', () => loadAll());
-    $('#site-filter').addEventListener('change', (event) => {
-      state.site = event.target.value;
-      loadAll();
-    });
     window.addEventListener('resize', onResize);
     try {
       const session = await api('GET', '/v1/session');

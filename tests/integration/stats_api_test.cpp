@@ -285,6 +285,7 @@ TEST_F(stats_api, malformed_questions_are_refused_with_what_is_allowed) {
         {"/v1/stats?by=phase&phase=sleeping", "not one of"},
         {"/v1/stats?by=phase&opened_quarter=2026-Q5", "quarter"},
         {"/v1/stats?by=phase&site=Not%20A%20Site", "site"},
+        {"/v1/stats?by=phase&site=duisburg-mitte", "no replica is enrolled for site 'duisburg-mitte'"},
         {"/v1/stats?by=phase&colour=red", "unknown parameter"},
         {"/v1/stats?by=phase&format=xml", "json or csv"},
         {"/v1/stats?by=phase&phase=intake&phase=closed", "twice"},

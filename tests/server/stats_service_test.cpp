@@ -170,6 +170,20 @@ TEST_F(StatsServiceTest, csv_has_cells_then_margins_then_the_total) {
     EXPECT_EQ(kim::server::stats::csv_file_name(t), "kim-stats-cases-phase-sex.csv");
 }
 
+TEST_F(StatsServiceTest, a_table_of_more_than_2500_cells_is_refused) {
+    for (int i = 0; i < 51; ++i) {
+        const std::string quarter = std::to_string(2000 + i / 4) + "-Q" + std::to_string(1 + i % 4);
+        add_cases(hamborn_, 1, {{"closed_quarter", quarter}, {"opened_quarter", quarter}});
+    }
+    try {
+        ask({{"by", "opened_quarter,closed_quarter"}});
+        FAIL() << "a 51 x 51 table was answered";
+    } catch (const kim::InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("2601 cells"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(ask({{"by", "opened_quarter"}}).cells.size(), 51u);
+}
+
 TEST_F(StatsServiceTest, every_malformed_question_names_what_is_allowed) {
     const std::vector<Parameters> refused = {
         {},

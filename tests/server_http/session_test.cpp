@@ -298,6 +298,7 @@ protected:
                      const std::string& address = "127.0.0.1") {
         Request r = request_for_target("POST", "/v1/session");
         r.body = nlohmann::json{{"name", name}, {"password", password}}.dump();
+        r.content_type = "application/json";
         r.remote_address = address;
         r.secure = secure;
         return router.handle(r);
@@ -446,6 +447,7 @@ TEST_F(session_routes, the_body_is_read_strictly_and_never_quoted) {
     const auto post = [&](const std::string& body) {
         Request r = request_for_target("POST", "/v1/session");
         r.body = body;
+        r.content_type = "application/json";
         r.remote_address = "127.0.0.1";
         return router.handle(r);
     };
@@ -462,6 +464,21 @@ TEST_F(session_routes, the_body_is_read_strictly_and_never_quoted) {
         EXPECT_EQ(r.body.find(secret), std::string::npos) << r.body;
     }
     EXPECT_EQ(router.body_limit("POST", "/v1/session"), 16u * 1024);
+}
+
+// A cross-site form can post text/plain that parses as JSON ("login CSRF"):
+// only application/json is read.
+TEST_F(session_routes, a_sign_in_that_is_not_sent_as_json_is_refused_unread) {
+    for (const std::string& type : {std::string(""), std::string("text/plain"),
+                                    std::string("application/x-www-form-urlencoded")}) {
+        Request r = request_for_target("POST", "/v1/session");
+        r.body = nlohmann::json{{"name", "koordination-du"}, {"password", coordinator_password}}.dump();
+        r.content_type = type;
+        r.remote_address = "127.0.0.1";
+        const Response answer = router.handle(r);
+        EXPECT_EQ(answer.status, 400u) << type;
+        EXPECT_EQ(header(answer, "Set-Cookie"), "") << type;
+    }
 }
 
 TEST_F(session_routes, the_cookie_stands_for_a_coordinator_where_no_token_is_sent) {

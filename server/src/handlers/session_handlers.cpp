@@ -37,6 +37,12 @@ struct SignIn {
 // Exactly {"name": STRING, "password": STRING}. The messages never quote the
 // body: it holds a password.
 SignIn sign_in_from(const Request& request) {
+    // A cross-site HTML form can send text/plain that parses as JSON, and so
+    // sign a browser into an account of the attacker's; it cannot send
+    // application/json without the page's consent (CORS).
+    if (!request.content_type.starts_with("application/json")) {
+        throw InputError("send the sign-in request as JSON (Content-Type: application/json)");
+    }
     const nlohmann::json body = json_body(request, "the sign-in request");
     if (!body.is_object()) throw InputError("the sign-in request must be a JSON object {\"name\", \"password\"}");
     for (const auto& item : body.items()) {

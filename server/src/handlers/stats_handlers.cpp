@@ -1,5 +1,6 @@
 // GET /v1/stats (docs/protocol.md "Statistics"): for coordinators, by bearer
 // token or by the dashboard's session cookie; JSON, or CSV on request.
+#include <string>
 #include <string_view>
 
 #include "auth/auth_service.hpp"
@@ -7,6 +8,7 @@
 #include "handler_support.hpp"
 #include "handlers.hpp"
 #include "http/query.hpp"
+#include "http/request_log.hpp"
 #include "http/router.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/protocol.hpp"
@@ -36,6 +38,12 @@ Response stats_response(AuthService& auth, DashboardSessions& sessions, stats::S
     const stats::Parameters parameters(query.begin(), query.end());
     const bool csv = wants_csv(request, parameters);
     const stats::Table table = service.table(caller, parameters);
+    // Who asked what, for accountability (docs/decisions.md 91): names of
+    // coordinators and categories only, never a record.
+    std::string asked;
+    for (const auto& [name, value] : parameters) asked += " " + printable_excerpt(name, 40) + "=" + printable_excerpt(value, 200);
+    log_line("stats: " + printable_excerpt(caller.identity, 64) + " asked" + asked + " (as of " +
+             std::to_string(table.as_of) + ")");
     if (!csv) return json_response(200, stats::table_to_json(table));
     Response response;
     response.content_type = "text/csv; charset=utf-8";

@@ -19,6 +19,7 @@ struct Request {
     std::string authorization;  // the Authorization header, empty if absent
     std::string cookie;         // the Cookie header, empty if absent
     std::string accept;         // the Accept header, empty if absent
+    std::string content_type;   // the Content-Type header, empty if absent
     std::string remote_address; // the peer's IP address as text ("127.0.0.1")
     bool secure = false;        // arrived over TLS (cookies get `Secure`)
     std::string body;

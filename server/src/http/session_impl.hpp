@@ -193,6 +193,7 @@ private:
     void fill_from_fields(Request& request, const bhttp::fields& fields) const {
         request.authorization = std::string(fields[bhttp::field::authorization]);
         request.accept = std::string(fields[bhttp::field::accept]);
+        request.content_type = std::string(fields[bhttp::field::content_type]);
         // HTTP/1.1 clients send one Cookie line, but may send several
         // (RFC 6265 §5.4 asks them not to); they are one list.
         for (auto [it, end] = fields.equal_range(bhttp::field::cookie); it != end; ++it) {

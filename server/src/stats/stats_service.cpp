@@ -180,7 +180,24 @@ CountQuery StatsService::query_of(const Parameters& parameters, std::string& cou
         }
         query.filters.push_back(parse_filter(kind, name, value));
     }
+    check_sites_are_known(query.filters);
     return query;
+}
+
+// A mistyped site would count nothing and look like "no cases there".
+void StatsService::check_sites_are_known(const std::vector<Filter>& filters) const {
+    std::set<std::string> sites;
+    for (const auto& f : filters) {
+        if (f.field != dimension_site) continue;
+        if (sites.empty()) {
+            for (const auto& replica : store_.replicas()) sites.insert(replica.site);
+        }
+        for (const auto& value : f.values) {
+            if (sites.count(value)) continue;
+            throw InputError("filter site: no replica is enrolled for site '" + value + "'; the sites are " +
+                             join(std::vector<std::string>(sites.begin(), sites.end())));
+        }
+    }
 }
 
 Table StatsService::table(const Caller& caller, const Parameters& parameters) {
@@ -224,6 +241,10 @@ Table StatsService::table(const Caller& caller, const Parameters& parameters) {
 
     const std::size_t rows = table.dimensions.size() == 2 ? table.dimensions[0].values.size() : 1;
     const std::size_t cols = table.dimensions.back().values.size();
+    if (rows * cols > max_table_cells) {
+        throw InputError("this table would have " + std::to_string(rows * cols) + " cells, more than " +
+                         std::to_string(max_table_cells) + ": group by fewer values or narrow it with filters");
+    }
     std::vector<std::uint64_t> cells(rows * cols, 0);
     for (const auto& row : counts.rows) {
         const std::size_t c = index_of(table.dimensions.back().values, row.key.back());

@@ -22,6 +22,9 @@ inline constexpr std::uint64_t default_k = 3;
 // with this endpoint. The upper bound only catches typing mistakes.
 inline constexpr std::uint64_t min_k = 2;
 inline constexpr std::uint64_t max_k = 1000;
+// Larger tables are refused: no coordinator reads them, and their secondary
+// suppression would hold a serving thread for seconds.
+inline constexpr std::size_t max_table_cells = 2500;
 
 // A published number: the count, or nothing when suppressed.
 struct Figure {
@@ -62,6 +65,7 @@ public:
 
 private:
     CountQuery query_of(const Parameters& parameters, std::string& count) const;
+    void check_sites_are_known(const std::vector<Filter>& filters) const;
 
     Store& store_;
     const Catalogue& catalogue_;
