@@ -69,7 +69,7 @@ void write_caseload(Replica& r, int cases, int offset) {
         const std::string& phase = pick(phases, i, 1);
         const std::size_t need = choose(fields.size(), i, 6);  // two different Handlungsfelder
         kim::client::FieldInputs f{{"name", "Synthetische Person " + std::to_string(i)},
-                                   {"birth_date", "1987-04-12"},
+                                   // No birth date: kim would derive the age band from it.
                                    {"address", "Weseler Straße 12, 47169 Duisburg"},
                                    {"phase", phase},
                                    {"opened_quarter", pick(quarters, i, 2)},
