@@ -51,25 +51,8 @@ FieldOp clear(const std::string& field, const json& value, std::vector<std::stri
     return op;
 }
 
-// A new case with the given statistical fields (and no confidential one:
-// the server counts clear fields only). Ops must be sorted by field.
-Change new_case(ProtocolClient& replica, std::map<std::string, std::string> fields) {
-    Change c;
-    c.origin = replica.identity();
-    c.seq = replica.next_seq();
-    c.site = replica.site();
-    c.record = kim::test::new_record_id();
-    c.kind = "case";
-    c.hlc = kim::hlc_pack(kim::system_millis(), 0);
-    for (const auto& [field, value] : fields) c.ops.push_back(clear(field, value));
-    c.prev = replica.tip_hash();
-    replica.seal_and_advance(c);
-    return c;
-}
-
-// An edit of one field of `record`, superseding the change `parent`.
-Change edit(ProtocolClient& replica, const std::string& record, const std::string& kind, const std::string& field,
-            const json& value, const std::vector<std::string>& parents) {
+// The next change of `replica`'s chain: `ops` (sorted by field) on `record`, sealed.
+Change next_change(ProtocolClient& replica, const std::string& record, const std::string& kind, std::vector<FieldOp> ops) {
     Change c;
     c.origin = replica.identity();
     c.seq = replica.next_seq();
@@ -77,25 +60,34 @@ Change edit(ProtocolClient& replica, const std::string& record, const std::strin
     c.record = record;
     c.kind = kind;
     c.hlc = kim::hlc_pack(kim::system_millis(), 0);
-    c.ops = {clear(field, value, parents)};
+    c.ops = std::move(ops);
     c.prev = replica.tip_hash();
     replica.seal_and_advance(c);
     return c;
 }
 
+// A new case with the given statistical fields (and no confidential one:
+// the server counts clear fields only).
+Change new_case(ProtocolClient& replica, const std::map<std::string, std::string>& fields) {
+    std::vector<FieldOp> ops;
+    for (const auto& [field, value] : fields) ops.push_back(clear(field, value));  // std::map: sorted
+    return next_change(replica, kim::test::new_record_id(), "case", std::move(ops));
+}
+
+// An edit of one field of `record`, superseding the changes `parents`.
+Change edit(ProtocolClient& replica, const std::string& record, const std::string& kind, const std::string& field,
+            const json& value, const std::vector<std::string>& parents) {
+    return next_change(replica, record, kind, {clear(field, value, parents)});
+}
+
+Change erase_case(ProtocolClient& replica, const std::string& record) {
+    return next_change(replica, record, "case", {clear("_erased", true)});
+}
+
 Change new_referral(ProtocolClient& replica, const std::string& case_id, const std::string& target,
                     const std::string& outcome) {
-    Change c;
-    c.origin = replica.identity();
-    c.seq = replica.next_seq();
-    c.site = replica.site();
-    c.record = kim::test::new_record_id();
-    c.kind = "referral";
-    c.hlc = kim::hlc_pack(kim::system_millis(), 0);
-    c.ops = {clear("case", case_id), clear("outcome", outcome), clear("target_type", target)};
-    c.prev = replica.tip_hash();
-    replica.seal_and_advance(c);
-    return c;
+    return next_change(replica, kim::test::new_record_id(), "referral",
+                       {clear("case", case_id), clear("outcome", outcome), clear("target_type", target)});
 }
 
 // The cells of a 1-D answer: value → count, or nullopt when suppressed.
@@ -156,17 +148,7 @@ TEST_F(stats_api, counts_follow_edits_and_leave_erased_cases_out) {
     EXPECT_EQ(answer.at("total").at("count"), 8);
 
     // Erasing that case takes it out of every count.
-    Change erase;
-    erase.origin = a.identity();
-    erase.seq = a.next_seq();
-    erase.site = a.site();
-    erase.record = batch[0].record;
-    erase.kind = "case";
-    erase.hlc = kim::hlc_pack(kim::system_millis(), 0);
-    erase.prev = a.tip_hash();
-    erase.ops = {clear("_erased", true)};
-    a.seal_and_advance(erase);
-    ASSERT_EQ(a.push({erase}).status, 200);
+    ASSERT_EQ(a.push({erase_case(a, batch[0].record)}).status, 200);
     answer = get("/v1/stats?count=cases&by=phase&site=" + site, coordinator_token()).json();
     cells = cells_1d(answer, "phase");
     EXPECT_EQ(cells.at("linking"), 0u);
@@ -217,17 +199,7 @@ TEST_F(stats_api, referrals_are_counted_per_record_and_go_with_an_erased_case) {
     EXPECT_EQ(cells.at("successful"), 3u);
     EXPECT_EQ(cells.at("pending"), 4u);
 
-    Change erase;
-    erase.origin = a.identity();
-    erase.seq = a.next_seq();
-    erase.site = a.site();
-    erase.record = erased.record;
-    erase.kind = "case";
-    erase.hlc = kim::hlc_pack(kim::system_millis(), 0);
-    erase.prev = a.tip_hash();
-    erase.ops = {clear("_erased", true)};
-    a.seal_and_advance(erase);
-    ASSERT_EQ(a.push({erase}).status, 200);
+    ASSERT_EQ(a.push({erase_case(a, erased.record)}).status, 200);
     cells = cells_1d(get(target, coordinator_token()).json(), "outcome");
     EXPECT_EQ(cells.at("successful"), 3u);
     EXPECT_EQ(cells.at("pending"), 0u) << "the referrals of an erased case are erased with it";
