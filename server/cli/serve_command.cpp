@@ -1,6 +1,6 @@
 // `kim-server --data DIR serve --listen HOST:PORT [--threads N]
 //   [--tls-cert FILE --tls-key FILE] [--max-connections N] [--checkpoint-every N]
-//   [--stats-k K]`
+//   [--stats-k K] [--token-lifetime SECONDS]`
 #include <algorithm>
 #include <csignal>
 #include <iostream>
@@ -38,7 +38,14 @@ struct ServeOptions {
     std::optional<std::filesystem::path> tls_key;
     std::uint64_t checkpoint_every = protocol::default_checkpoint_interval;
     std::uint64_t stats_k = stats::default_k;
+    std::int64_t token_lifetime = protocol::token_lifetime_seconds;
 };
+
+// A token is checked against the store on every request (revocation is
+// immediate), so its lifetime only bounds how long a stolen one is good for:
+// at most a day; at least a second, since the client signs in again on a 401.
+constexpr std::int64_t min_token_lifetime_seconds = 1;
+constexpr std::int64_t max_token_lifetime_seconds = 24 * 60 * 60;
 
 void serve(const GlobalOptions& global, const ServeOptions& options) {
     http::ServerOptions server_options;
@@ -60,7 +67,7 @@ void serve(const GlobalOptions& global, const ServeOptions& options) {
     }
 
     const std::unique_ptr<Store> store = open_sqlite_store(global.data, StoreOptions{options.checkpoint_every});
-    AuthService auth(*store);
+    AuthService auth(*store, system_seconds, options.token_lifetime);
     SyncService sync(*store, Catalogue::builtin());
     AuditService audit(*store);
     stats::StatsService stats(*store, Catalogue::builtin(), options.stats_k);
@@ -118,6 +125,12 @@ void add_serve_command(CLI::App& app, GlobalOptions& global) {
                     "Suppress statistics cells below K, and those that would give them away (default " +
                         std::to_string(stats::default_k) + ")")
         ->check(CLI::Range(stats::min_k, stats::max_k));
+    cmd->add_option("--token-lifetime", options->token_lifetime,
+                    "Seconds an access token stays valid after sign-in (default " +
+                        std::to_string(protocol::token_lifetime_seconds) + ", from " +
+                        std::to_string(min_token_lifetime_seconds) + " to " +
+                        std::to_string(max_token_lifetime_seconds) + ")")
+        ->check(CLI::Range(min_token_lifetime_seconds, max_token_lifetime_seconds));
     cmd->callback([&global, options] { serve(global, *options); });
 }
 

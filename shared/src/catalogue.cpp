@@ -2,6 +2,7 @@
 #include "kim/shared/catalogue.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "kim/shared/errors.hpp"
 #include "kim/shared/ids.hpp"
@@ -17,6 +18,19 @@ using nlohmann::json;
 namespace {
 
 [[noreturn]] void bad_catalogue(const std::string& what) { throw InputError("field catalogue: " + what); }
+
+// A text field's size bound: a whole number of bytes, at most the largest
+// request body (a negative or fractional bound would silently mean none).
+std::size_t text_max_bytes(const nlohmann::json& field, const std::string& where) {
+    constexpr std::uint64_t default_bytes = 4096;
+    constexpr std::uint64_t largest = 16 * 1024 * 1024;
+    if (!field.contains("max_bytes")) return default_bytes;
+    const nlohmann::json& bound = field["max_bytes"];
+    if (!bound.is_number_unsigned() || bound.get<std::uint64_t>() < 1 || bound.get<std::uint64_t>() > largest) {
+        bad_catalogue(where + ": max_bytes must be a whole number from 1 to " + std::to_string(largest));
+    }
+    return static_cast<std::size_t>(bound.get<std::uint64_t>());
+}
 
 FieldType type_from_name(const std::string& t, const std::string& where) {
     if (t == "text") return FieldType::text;
@@ -108,7 +122,12 @@ Catalogue Catalogue::parse(const json& doc) {
     Catalogue cat;
     try {
         if (!doc.is_object()) bad_catalogue("the document must be an object");
-        cat.version_ = doc.at("catalogue_version").get<int>();
+        // Whole numbers only: a float such as 1e300 would be an out-of-range conversion.
+        const json& version = doc.at("catalogue_version");
+        if (!version.is_number_unsigned() || version.get<std::uint64_t>() > 1'000'000) {
+            bad_catalogue("catalogue_version must be a whole number from 0 to 1000000");
+        }
+        cat.version_ = version.get<int>();
         std::map<std::string, std::vector<std::string>> lists;
         if (doc.contains("value_lists")) {
             for (const auto& [name, values] : doc["value_lists"].items()) lists[name] = string_list(values, "value list " + name);
@@ -137,7 +156,7 @@ Catalogue Catalogue::parse(const json& doc) {
                 if (spec.confidential == clear_type) {
                     bad_catalogue(where + ": text and dates must be confidential, enums and quarters statistical");
                 }
-                if (spec.type == FieldType::text) spec.max_bytes = f.value("max_bytes", std::size_t{4096});
+                if (spec.type == FieldType::text) spec.max_bytes = text_max_bytes(f, where);
                 if (spec.type == FieldType::enumeration) {
                     spec.values = f.contains("values_from") ? list_named(f["values_from"].get<std::string>(), where)
                                                             : string_list(f.at("values"), where);

@@ -89,8 +89,8 @@ TEST_F(import_safety, a_change_dated_beyond_the_allowed_skew_is_refused) {
     // A third replica whose wall clock runs a day ahead.
     Replica c_setup = kim::test::join_replica(a, fast_dir / "c", "hamborn-c");
     c_setup.import_changes(a.export_changes());
-    const std::uint64_t day = 24ull * 3600 * 1000;
-    Replica c = Replica::open(fast_dir / "c", kim::test::passphrase, [day] { return kim::system_millis() + day; });
+    constexpr std::uint64_t day = 24ull * 3600 * 1000;
+    Replica c = Replica::open(fast_dir / "c", kim::test::passphrase, [] { return kim::system_millis() + day; });
     c.create_case({{"name", "Zeitreise"}});
     const std::string digest = b.state_digest();
     try {
@@ -107,8 +107,8 @@ TEST_F(import_safety, a_change_dated_beyond_the_allowed_skew_is_refused) {
 TEST_F(import_safety, a_change_within_the_skew_is_accepted) {
     TempDir dir2{"kim-import-skew"};
     Replica c_setup = kim::test::join_replica(a, dir2 / "c", "hamborn-c");
-    const std::uint64_t ahead = kim::max_clock_skew_millis / 2;
-    Replica c = Replica::open(dir2 / "c", kim::test::passphrase, [ahead] { return kim::system_millis() + ahead; });
+    constexpr std::uint64_t ahead = kim::max_clock_skew_millis / 2;
+    Replica c = Replica::open(dir2 / "c", kim::test::passphrase, [] { return kim::system_millis() + ahead; });
     const std::string id = c.create_case({{"name", "Knapp"}});
     b.import_changes(c.export_changes());
     EXPECT_EQ(kim::test::shown(b, id, "name"), "Knapp");

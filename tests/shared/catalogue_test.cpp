@@ -600,3 +600,18 @@ TEST(change_rules, an_append_only_record_is_only_created_or_erased) {
     EXPECT_NO_THROW(kim::check_change_against_catalogue(cat(), change_of("goal", {clear_op("status", "achieved")})))
         << "other kinds can be edited";
 }
+
+TEST(catalogue, parse_refuses_numbers_that_are_not_whole_or_out_of_range) {
+    // Found by fuzz.catalogue: a float here was an out-of-range conversion (UB),
+    // and a negative max_bytes silently meant no bound at all.
+    for (const json& bad : {json(1e300), json(3.7), json(-1)}) {
+        auto doc = minimal_doc();
+        doc["catalogue_version"] = bad;
+        EXPECT_INPUT_ERROR_HAS(Catalogue::parse(doc), "catalogue_version must be a whole number");
+    }
+    for (const json& bad : {json(1e300), json(10.5), json(-1), json(0), json(std::uint64_t{1} << 40)}) {
+        auto doc = minimal_doc();
+        doc["kinds"][1]["fields"][0]["max_bytes"] = bad;
+        EXPECT_INPUT_ERROR_HAS(Catalogue::parse(doc), "note.text: max_bytes must be a whole number");
+    }
+}

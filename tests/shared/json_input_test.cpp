@@ -40,6 +40,28 @@ TEST(json_input, syntax_errors_name_the_offset_but_not_the_content) {
     EXPECT_THROW(kim::parse_untrusted_json("{\"a\": \"\xff\"}", "bad utf-8"), kim::InputError);
 }
 
+TEST(json_input, a_number_beyond_a_double_is_an_input_error) {
+    // Found by the fuzzers: nlohmann throws out_of_range here, not parse_error,
+    // and it escaped as an internal error (a 500 from the server).
+    try {
+        kim::parse_untrusted_json(R"({"identity": 1e400})", "the request body");
+        FAIL() << "1e400 accepted";
+    } catch (const kim::InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("number too large"), std::string::npos) << e.what();
+    }
+}
+
+TEST(json_input, many_small_objects_parse_to_the_same_document) {
+    // The depth check runs in a pass of its own (nlohmann's callback parser
+    // rescans the enclosing array at every object's end: quadratic).
+    std::string text = "[";
+    for (int i = 0; i < 20000; ++i) text += i ? ",{}" : "{}";
+    text += "]";
+    const auto doc = kim::parse_untrusted_json(text, "many objects");
+    ASSERT_TRUE(doc.is_array());
+    EXPECT_EQ(doc.size(), 20000u);
+}
+
 TEST(change, a_parent_that_is_not_earlier_than_the_change_is_refused) {
     const auto base = nlohmann::json::parse(R"({"v":1,"origin":"hamborn-a","seq":5,"site":"hamborn",
         "record":"0b6f3c1e-9a2d-4f5e-8c7b-1a2b3c4d5e6f","kind":"case","hlc":1,

@@ -255,9 +255,9 @@ HttpResponse HttpClient::send(const HttpRequest& request) {
     const bool reused = d.open;
     if (!d.open) d.connect();
     beast::error_code ec = d.exchange(req, res);
-    if (ec && reused && stale_connection(ec)) {
-        // Every request of the protocol may be sent twice: a push repeated is
-        // acknowledged as duplicates, a challenge simply is another one.
+    if (ec && reused && stale_connection(ec) && request.repeatable) {
+        // A push repeated is acknowledged as duplicates, a challenge simply is
+        // another one; a token request is not repeated (HttpRequest::repeatable).
         d.close();
         d.connect();
         ec = d.exchange(req, res);

@@ -33,8 +33,8 @@ std::string status_text(const HttpResponse& r, const protocol::ErrorBody& e) {
 
 }  // namespace
 
-HttpResponse ServerSession::post(std::string_view target, const json& body) {
-    return transport_.send({"POST", std::string(target), body.dump(), ""});
+HttpResponse ServerSession::post(std::string_view target, const json& body, bool repeatable) {
+    return transport_.send({"POST", std::string(target), body.dump(), "", repeatable});
 }
 
 json ServerSession::parse(const HttpResponse& response, std::string_view what) const {
@@ -66,7 +66,8 @@ void ServerSession::authenticate() {
     }
     protocol::TokenRequest request{id, challenge.challenge, {}};
     request.signature = base64_encode(who.sign(protocol::auth_message(id, challenge.challenge)));
-    const HttpResponse t = post(protocol::path_token, protocol::to_json(request));
+    // Sent once: a broken connection is then UnreachableError, and the next sync signs in afresh.
+    const HttpResponse t = post(protocol::path_token, protocol::to_json(request), /*repeatable=*/false);
     if (t.status == 401) not_accepted(status_text(t, error_body_of(t)));
     if (t.status != 200) fail(t, "the request for a token");
     protocol::TokenResponse token;
@@ -89,7 +90,7 @@ void ServerSession::authenticate() {
 
 HttpResponse ServerSession::send(std::string method, std::string target, std::string body) {
     if (token_.empty()) authenticate();
-    HttpRequest request{std::move(method), std::move(target), std::move(body), token_};
+    HttpRequest request{std::move(method), std::move(target), std::move(body), token_, /*repeatable=*/true};
     HttpResponse r = transport_.send(request);
     if (r.status != 401) return r;
     authenticate();  // once: a second 401 is an answer, not an expired token

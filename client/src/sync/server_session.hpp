@@ -58,7 +58,7 @@ public:
     const Credentials& credentials() const { return credentials_; }
 
 private:
-    HttpResponse post(std::string_view target, const nlohmann::json& body);
+    HttpResponse post(std::string_view target, const nlohmann::json& body, bool repeatable = true);
     [[noreturn]] void not_accepted(const std::string& detail) const;
 
     Transport& transport_;

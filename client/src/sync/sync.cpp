@@ -93,7 +93,7 @@ ServerHealth check_server(std::string_view url_text, const ConnectionOptions& op
         http.connection = options;
         http.max_response_bytes = 64 * 1024;  // a health answer is a few bytes
         HttpClient client(url, http);
-        const HttpResponse r = client.send({"GET", std::string(protocol::path_health), "", ""});
+        const HttpResponse r = client.send({"GET", std::string(protocol::path_health), "", "", true});
         if (r.status != 200) return {false, "it answers /healthz with HTTP " + std::to_string(r.status)};
         const auto body = parse_untrusted_json(r.body, "the health answer");
         if (!body.is_object() || body.value("protocol", 0) != protocol::version) {

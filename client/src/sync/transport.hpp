@@ -11,6 +11,11 @@ struct HttpRequest {
     std::string target;  // path and query, e.g. "/v1/pull?since=0&limit=500"
     std::string body;    // JSON; empty for GET
     std::string bearer;  // the access token; empty for none
+    // Whether the request may be sent a second time when a reused keep-alive
+    // connection turns out broken. Not so for the token request: the server
+    // may have spent its one-time challenge on the first copy, and would
+    // refuse the second as if the replica were not enrolled.
+    bool repeatable = true;
 };
 
 struct HttpResponse {

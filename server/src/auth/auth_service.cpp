@@ -53,14 +53,16 @@ bool still_enrolled(Store& store, const TokenClaims& claims) {
 }  // namespace
 
 struct AuthService::Impl {
-    Impl(Store& s, std::function<std::int64_t()> clock) : store(s), now(std::move(clock)) {}
+    Impl(Store& s, std::function<std::int64_t()> clock, std::int64_t lifetime)
+        : store(s), now(std::move(clock)), token_lifetime(lifetime) {}
     Store& store;
     std::function<std::int64_t()> now;
+    std::int64_t token_lifetime;
     ChallengeStore challenges;
 };
 
-AuthService::AuthService(Store& store, std::function<std::int64_t()> now_seconds)
-    : impl_(std::make_unique<Impl>(store, std::move(now_seconds))) {}
+AuthService::AuthService(Store& store, std::function<std::int64_t()> now_seconds, std::int64_t token_lifetime_seconds)
+    : impl_(std::make_unique<Impl>(store, std::move(now_seconds), token_lifetime_seconds)) {}
 
 AuthService::~AuthService() = default;
 
@@ -89,7 +91,7 @@ protocol::TokenResponse AuthService::token(const protocol::TokenRequest& request
     const bool verified = crypto::verify(key, as_bytes(message), *signature);
     if (!principal || !verified) sign_in_failed();
 
-    TokenClaims claims{request.identity, principal->role, principal->site, now + protocol::token_lifetime_seconds};
+    TokenClaims claims{request.identity, principal->role, principal->site, now + impl_->token_lifetime};
     protocol::TokenResponse r;
     r.token = encode_token(claims, impl_->store.secrets().token_secret);
     r.identity = claims.subject;

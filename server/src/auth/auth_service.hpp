@@ -16,7 +16,9 @@ namespace kim::server {
 
 class AuthService {
 public:
-    AuthService(Store& store, std::function<std::int64_t()> now_seconds = system_seconds);
+    // Tokens live `token_lifetime_seconds` (`serve --token-lifetime`).
+    AuthService(Store& store, std::function<std::int64_t()> now_seconds = system_seconds,
+                std::int64_t token_lifetime_seconds = protocol::token_lifetime_seconds);
     ~AuthService();
     AuthService(const AuthService&) = delete;
     AuthService& operator=(const AuthService&) = delete;

@@ -57,8 +57,9 @@ TokenClaims decode_token(std::string_view token, const Key32& secret, std::int64
     }
     if (!is_valid_name(c.subject)) malformed();
     if (now_seconds >= c.expires_at) {
-        throw AuthError("the access token has expired; request a new one (tokens live " +
-                        std::to_string(protocol::token_lifetime_seconds / 60) + " minutes)");
+        // The lifetime is the server operator's (`serve --token-lifetime`), so it is not named here.
+        throw AuthError("the access token has expired; request a new one (POST /v1/auth/challenge, then "
+                        "/v1/auth/token)");
     }
     return c;
 }

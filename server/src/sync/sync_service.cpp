@@ -52,11 +52,14 @@ SyncService::SyncService(Store& store, const Catalogue& catalogue, std::function
 
 PushOutcome SyncService::push(const Caller& caller, const nlohmann::json& body) {
     require_role(caller, protocol::Role::replica);
-    protocol::PushRequest request = protocol::push_request_from_json(body);
-    if (request.changes.size() > protocol::max_push_changes) {
+    // Counted before the request is copied out of `body`: a refused batch
+    // must not cost a second parsed copy of itself.
+    if (const auto changes = body.find("changes"); changes != body.end() && changes->is_array() &&
+                                                   changes->size() > protocol::max_push_changes) {
         throw TooLargeError("a push holds at most " + std::to_string(protocol::max_push_changes) + " changes, this one " +
-                            std::to_string(request.changes.size()) + "; split it into smaller batches");
+                            std::to_string(changes->size()) + "; split it into smaller batches");
     }
+    protocol::PushRequest request = protocol::push_request_from_json(body);
     // The store is the authority on the caller's site and key, not the token.
     const auto enrolled = store_.replica(caller.identity);
     if (!enrolled || enrolled->revoked_at) {
