@@ -384,7 +384,8 @@ TEST_F(attack, forged_signatures_anywhere_in_a_batch_store_nothing) {
     // The genuine batch is still accepted whole: the refusals left no trace.
     const HttpResponse ok = a.push(batch);
     ASSERT_EQ(ok.status, 200) << ok.body;
-    for (const auto& result : ok.json().at("results")) EXPECT_EQ(result.at("status"), "accepted");
+    const auto answer = ok.json();  // held: a range over a member of a temporary would dangle
+    for (const auto& result : answer.at("results")) EXPECT_EQ(result.at("status"), "accepted");
 }
 
 // Byte sequences that are not UTF-8 (RFC 3629): a stray continuation byte,
