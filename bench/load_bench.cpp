@@ -145,18 +145,7 @@ void edit(Slot& s, Site& site, std::mt19937& rng) {
     const auto dice = static_cast<unsigned>(rng() % 12);
     if (s.own_cases.empty() || dice < 2) {
         const std::string n = std::to_string(s.written);
-        const std::string id = r.create_case({{"name", "Synthetische Person " + r.replica_id() + "-" + n},
-                                              {"birth_date", "1987-04-12"},
-                                              {"address", "Weseler Straße 12, 47169 Duisburg"},
-                                              {"phone", "0203 1234567"},
-                                              {"languages", "Arabisch, Deutsch A2"},
-                                              {"nationality", "syrisch"},
-                                              {"sex", "female"},
-                                              {"origin_region", "middle_east_north_africa"},
-                                              {"residence_category", "residence_permit"},
-                                              {"household_band", "3_4"},
-                                              {"need.wohnen", "2"},
-                                              {"need.deutsch", "1"}});
+        const std::string id = r.create_case(kim::bench::intake_fields("Synthetische Person " + r.replica_id() + "-" + n));
         r.add_record("consent", id, {{"scope", "processing"}, {"form_version", "KIM-E 2026/1"}});
         s.written += 2;
         s.own_cases.push_back(id);

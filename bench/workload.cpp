@@ -29,22 +29,26 @@ client::CreateOptions create_options(const fs::path& home, const std::string& re
     return o;
 }
 
+client::FieldInputs intake_fields(const std::string& name) {
+    return {{"name", name},
+            {"birth_date", "1987-04-12"},
+            {"address", "Weseler Straße 12, 47169 Duisburg"},
+            {"phone", "0203 1234567"},
+            {"languages", "Arabisch, Deutsch A2"},
+            {"nationality", "syrisch"},
+            {"sex", "female"},
+            {"origin_region", "middle_east_north_africa"},
+            {"residence_category", "residence_permit"},
+            {"household_band", "3_4"},
+            {"need.wohnen", "2"},
+            {"need.deutsch", "1"}};
+}
+
 void write_edits(Replica& r, int changes) {
     std::vector<std::string> cases;
     for (int i = 0; i < changes; ++i) {
         if (i % 10 == 0) {
-            cases.push_back(r.create_case({{"name", "Synthetische Person " + std::to_string(i)},
-                                           {"birth_date", "1987-04-12"},
-                                           {"address", "Weseler Straße 12, 47169 Duisburg"},
-                                           {"phone", "0203 1234567"},
-                                           {"languages", "Arabisch, Deutsch A2"},
-                                           {"nationality", "syrisch"},
-                                           {"sex", "female"},
-                                           {"origin_region", "middle_east_north_africa"},
-                                           {"residence_category", "residence_permit"},
-                                           {"household_band", "3_4"},
-                                           {"need.wohnen", "2"},
-                                           {"need.deutsch", "1"}}));
+            cases.push_back(r.create_case(intake_fields("Synthetische Person " + std::to_string(i))));
         } else if (i % 10 == 1) {
             // Consent to processing right after the intake, as the audit expects.
             r.add_record("consent", cases.back(), {{"scope", "processing"}, {"form_version", "KIM-E 2026/1"}});

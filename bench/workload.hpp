@@ -21,6 +21,9 @@ double peak_mib(pid_t pid);
 client::CreateOptions create_options(const std::filesystem::path& home, const std::string& replica);
 inline constexpr const char* bench_passphrase = "benchmark passphrase";
 
+// The twelve fields of a synthetic intake (no real person), named `name`.
+client::FieldInputs intake_fields(const std::string& name);
+
 // `changes` edits: one case in ten is new (twelve fields, as an intake),
 // followed by its consent to processing; the others edit one to three fields
 // of an existing case, as the days after an intake.
