@@ -90,7 +90,7 @@ private:
     std::mt19937_64 engine_;
 };
 
-std::string origin_of(const std::string& change) { return change.substr(0, change.find(':')); }
+using kim::test::origin_of;
 
 const std::vector<std::string>& editable_fields(const std::string& kind) {
     static const std::map<std::string, std::vector<std::string>> fields{

@@ -24,7 +24,7 @@ using kim::test::sync_all;
 using kim::test::TempDir;
 using nlohmann::json;
 
-std::string origin_of(const std::string& change) { return change.substr(0, change.find(':')); }
+using kim::test::origin_of;
 
 // heads[0] is the head with the greatest (hlc, origin).
 void expect_shown_is_greatest(const std::vector<HeadValue>& heads) {

@@ -36,6 +36,9 @@ void sync_all(const std::vector<client::Replica*>& replicas, int rounds = 2);
 std::string shown(const client::RecordView& view, std::string_view field);
 std::string shown(client::Replica& replica, std::string_view record, std::string_view field);
 
+// The origin (replica) part of a change id "origin:seq".
+inline std::string origin_of(const std::string& change) { return change.substr(0, change.find(':')); }
+
 // A change file keeping only the changes for which `keep` is true.
 nlohmann::json filter_changes(const nlohmann::json& file, const std::function<bool(const nlohmann::json&)>& keep);
 // The changes of a file made by `origin`, by seq.

@@ -46,10 +46,10 @@ FieldOp sealed(const Change& c, const std::string& field) {
 std::uint64_t at(std::uint64_t millis) { return kim::hlc_pack(kim::test::test_now_millis - 3'600'000 + millis, 0); }
 
 // Counts as "key|key" → count, "-" standing for no value.
-using Table = std::map<std::string, std::uint64_t>;
+using CountTable = std::map<std::string, std::uint64_t>;
 
-Table table_of(const kim::server::stats::Counts& counts) {
-    Table out;
+CountTable table_of(const kim::server::stats::Counts& counts) {
+    CountTable out;
     for (const auto& row : counts.rows) {
         std::string key;
         for (std::size_t i = 0; i < row.key.size(); ++i) key += (i ? "|" : "") + row.key[i].value_or("-");
@@ -71,7 +71,7 @@ protected:
         tx->commit();
     }
 
-    Table count(const std::string& kind, std::vector<std::string> by, std::vector<Filter> filters = {}) {
+    CountTable count(const std::string& kind, std::vector<std::string> by, std::vector<Filter> filters = {}) {
         return table_of(store->count_records(CountQuery{kind, std::move(by), std::move(filters)}));
     }
 
@@ -131,7 +131,7 @@ TEST_F(stats_store, an_empty_store_counts_nothing_as_of_zero) {
 TEST_F(stats_store, an_edit_supersedes_its_parent) {
     const Change c = new_case(a, {clear("phase", "intake")});
     append({c, edit(a, c, {clear("phase", "planning", {c.id()})})});
-    EXPECT_EQ(count("case", {"phase"}), (Table{{"planning", 1}}));
+    EXPECT_EQ(count("case", {"phase"}), (CountTable{{"planning", 1}}));
 }
 
 TEST_F(stats_store, concurrent_edits_show_the_greatest_hlc_then_origin) {
@@ -141,7 +141,7 @@ TEST_F(stats_store, concurrent_edits_show_the_greatest_hlc_then_origin) {
     // Same hlc on `sex`: the greater origin (hamborn-b) wins.
     const Change tie = edit(b, c, {clear("sex", "diverse", {c.id()})}, at(10));
     append({c, by_b, by_a, tie});
-    EXPECT_EQ(count("case", {"phase", "sex"}), (Table{{"planning|diverse", 1}}));
+    EXPECT_EQ(count("case", {"phase", "sex"}), (CountTable{{"planning|diverse", 1}}));
 }
 
 TEST_F(stats_store, a_resolution_naming_both_heads_is_the_value_even_with_a_smaller_hlc) {
@@ -149,22 +149,22 @@ TEST_F(stats_store, a_resolution_naming_both_heads_is_the_value_even_with_a_smal
     const Change by_a = edit(a, c, {clear("phase", "linking", {c.id()})}, at(10));
     const Change by_b = edit(b, c, {clear("phase", "planning", {c.id()})}, at(20));
     append({c, by_a, by_b});
-    EXPECT_EQ(count("case", {"phase"}), (Table{{"planning", 1}}));
+    EXPECT_EQ(count("case", {"phase"}), (CountTable{{"planning", 1}}));
     // An ordinary edit of the shown head only: the other head stays, and wins on hlc.
     const Change of_shown = edit(b, c, {clear("phase", "monitoring", {by_b.id()})}, at(5));
     append({of_shown});
-    EXPECT_EQ(count("case", {"phase"}), (Table{{"linking", 1}}));
+    EXPECT_EQ(count("case", {"phase"}), (CountTable{{"linking", 1}}));
     const Change resolution = edit(a, c, {clear("phase", "evaluation", {by_a.id(), of_shown.id()})}, at(3));
     append({resolution});
-    EXPECT_EQ(count("case", {"phase"}), (Table{{"evaluation", 1}}));
+    EXPECT_EQ(count("case", {"phase"}), (CountTable{{"evaluation", 1}}));
 }
 
 TEST_F(stats_store, a_case_created_on_one_laptop_and_edited_on_another) {
     const Change c = new_case(a, {clear("phase", "intake"), clear("age_band", "18_26")});
     append({c});
     append({edit(b, c, {clear("need.wohnen", "2"), clear("phase", "linking", {c.id()})})});
-    EXPECT_EQ(count("case", {"phase", "age_band"}), (Table{{"linking|18_26", 1}}));
-    EXPECT_EQ(count("case", {"need.wohnen"}), (Table{{"2", 1}}));
+    EXPECT_EQ(count("case", {"phase", "age_band"}), (CountTable{{"linking|18_26", 1}}));
+    EXPECT_EQ(count("case", {"need.wohnen"}), (CountTable{{"2", 1}}));
 }
 
 TEST_F(stats_store, a_record_counts_once_its_creating_change_is_stored) {
@@ -174,7 +174,7 @@ TEST_F(stats_store, a_record_counts_once_its_creating_change_is_stored) {
     append({c, later});  // came by file to hamborn-b, which pushed first
     EXPECT_TRUE(count("referral", {"outcome"}).empty());
     append({r});
-    EXPECT_EQ(count("referral", {"outcome"}), (Table{{"successful", 1}}));
+    EXPECT_EQ(count("referral", {"outcome"}), (CountTable{{"successful", 1}}));
 }
 
 // The history of one case on three laptops: two concurrent edits, their
@@ -214,10 +214,10 @@ TEST_F(stats_store, any_arrival_order_gives_the_same_heads_and_counts) {
             tx->commit();
         }
         const auto by_phase = table_of(s->count_records(CountQuery{"case", {"phase", "sex"}, {}}));
-        EXPECT_EQ(by_phase, (Table{{"linking|male", 1}})) << "order " << orders;
+        EXPECT_EQ(by_phase, (CountTable{{"linking|male", 1}})) << "order " << orders;
         const auto needs = table_of(s->count_records(CountQuery{"case", {"need"}, {}}));
         // need.kita has two heads (3 from hamborn-c at 20, 2 from hamborn-b at 12).
-        EXPECT_EQ(needs, (Table{{"kita|3", 1}})) << "order " << orders;
+        EXPECT_EQ(needs, (CountTable{{"kita|3", 1}})) << "order " << orders;
         s.reset();
         kim::sqlite::Database db(d / "data" / kim::server::server_database_file, kim::sqlite::Database::Mode::read_write);
         std::string heads;
@@ -240,8 +240,8 @@ TEST_F(stats_store, erasing_a_case_leaves_out_the_case_and_its_records) {
     const Change r_kept = new_record(a, "referral", kept.record, {clear("outcome", "pending")});
     const Change r_gone = new_record(a, "referral", gone.record, {clear("outcome", "pending")});
     append({kept, gone, r_kept, r_gone, erasure(a, gone)});
-    EXPECT_EQ(count("case", {"phase"}), (Table{{"intake", 1}}));
-    EXPECT_EQ(count("referral", {"outcome"}), (Table{{"pending", 1}}));
+    EXPECT_EQ(count("case", {"phase"}), (CountTable{{"intake", 1}}));
+    EXPECT_EQ(count("referral", {"outcome"}), (CountTable{{"pending", 1}}));
     // A record of the erased case that arrives later is left out too.
     append({new_record(b, "goal", gone.record, {clear("status", "open")})});
     EXPECT_TRUE(count("goal", {"status"}).empty());
@@ -252,8 +252,8 @@ TEST_F(stats_store, erasing_one_referral_keeps_its_case_and_the_other_referrals)
     const Change r1 = new_record(a, "referral", c.record, {clear("target_type", "jobcenter")});
     const Change r2 = new_record(a, "referral", c.record, {clear("target_type", "housing")});
     append({c, r1, r2, erasure(b, r1)});
-    EXPECT_EQ(count("referral", {"target_type"}), (Table{{"housing", 1}}));
-    EXPECT_EQ(count("case", {"phase"}), (Table{{"linking", 1}}));
+    EXPECT_EQ(count("referral", {"target_type"}), (CountTable{{"housing", 1}}));
+    EXPECT_EQ(count("case", {"phase"}), (CountTable{{"linking", 1}}));
 }
 
 class stats_store_figures : public stats_store {
@@ -274,40 +274,40 @@ protected:
 };
 
 TEST_F(stats_store_figures, one_dimension_counts_records_without_the_field_under_no_value) {
-    EXPECT_EQ(count("case", {"phase"}), (Table{{"intake", 2}, {"closed", 2}, {"planning", 1}}));
-    EXPECT_EQ(count("case", {"closure_reason"}), (Table{{"goals_met", 1}, {"moved_away", 1}, {"-", 3}}));
+    EXPECT_EQ(count("case", {"phase"}), (CountTable{{"intake", 2}, {"closed", 2}, {"planning", 1}}));
+    EXPECT_EQ(count("case", {"closure_reason"}), (CountTable{{"goals_met", 1}, {"moved_away", 1}, {"-", 3}}));
 }
 
 TEST_F(stats_store_figures, site_and_two_dimensions) {
-    EXPECT_EQ(count("case", {"site"}), (Table{{"hamborn", 3}, {"hochfeld", 2}}));
+    EXPECT_EQ(count("case", {"site"}), (CountTable{{"hamborn", 3}, {"hochfeld", 2}}));
     EXPECT_EQ(count("case", {"site", "phase"}),
-              (Table{{"hamborn|intake", 1}, {"hamborn|closed", 2}, {"hochfeld|intake", 1}, {"hochfeld|planning", 1}}));
+              (CountTable{{"hamborn|intake", 1}, {"hamborn|closed", 2}, {"hochfeld|intake", 1}, {"hochfeld|planning", 1}}));
     EXPECT_EQ(count("case", {"phase", "need.wohnen"}),
-              (Table{{"intake|2", 1}, {"closed|3", 1}, {"closed|-", 1}, {"intake|-", 1}, {"planning|2", 1}}));
+              (CountTable{{"intake|2", 1}, {"closed|3", 1}, {"closed|-", 1}, {"intake|-", 1}, {"planning|2", 1}}));
 }
 
 TEST_F(stats_store_figures, need_counts_each_need_a_case_has) {
-    EXPECT_EQ(count("case", {"need"}), (Table{{"wohnen|2", 2}, {"wohnen|3", 1}, {"kita|1", 1}}));
-    EXPECT_EQ(count("case", {"need"}, {Filter{"site", false, {"hochfeld"}}}), (Table{{"wohnen|2", 1}}));
+    EXPECT_EQ(count("case", {"need"}), (CountTable{{"wohnen|2", 2}, {"wohnen|3", 1}, {"kita|1", 1}}));
+    EXPECT_EQ(count("case", {"need"}, {Filter{"site", false, {"hochfeld"}}}), (CountTable{{"wohnen|2", 1}}));
 }
 
 TEST_F(stats_store_figures, filters_include_and_exclude) {
     EXPECT_EQ(count("case", {"site"}, {Filter{"phase", false, {"intake", "planning"}}}),
-              (Table{{"hamborn", 1}, {"hochfeld", 2}}));
+              (CountTable{{"hamborn", 1}, {"hochfeld", 2}}));
     // Records without closure_reason pass the exclusion and fail the inclusion.
     EXPECT_EQ(count("case", {"phase"}, {Filter{"closure_reason", true, {"goals_met"}}}),
-              (Table{{"intake", 2}, {"closed", 1}, {"planning", 1}}));
-    EXPECT_EQ(count("case", {"phase"}, {Filter{"closure_reason", false, {"goals_met", "moved_away"}}}), (Table{{"closed", 2}}));
-    EXPECT_EQ(count("case", {"phase"}, {Filter{"site", true, {"hamborn"}}}), (Table{{"intake", 1}, {"planning", 1}}));
+              (CountTable{{"intake", 2}, {"closed", 1}, {"planning", 1}}));
+    EXPECT_EQ(count("case", {"phase"}, {Filter{"closure_reason", false, {"goals_met", "moved_away"}}}), (CountTable{{"closed", 2}}));
+    EXPECT_EQ(count("case", {"phase"}, {Filter{"site", true, {"hamborn"}}}), (CountTable{{"intake", 1}, {"planning", 1}}));
     // Several filters all hold.
     EXPECT_EQ(count("case", {"site"}, {Filter{"phase", true, {"closed"}}, Filter{"need.wohnen", false, {"2"}}}),
-              (Table{{"hamborn", 1}, {"hochfeld", 1}}));
+              (CountTable{{"hamborn", 1}, {"hochfeld", 1}}));
 }
 
 TEST_F(stats_store_figures, other_kinds_count_their_own_records) {
-    EXPECT_EQ(count("goal", {"field", "status"}), (Table{{"wohnen|open", 1}, {"kita|achieved", 1}, {"wohnen|-", 1}}));
-    EXPECT_EQ(count("goal", {"site"}), (Table{{"hamborn", 2}, {"hochfeld", 1}}));
-    EXPECT_EQ(count("contact", {"mode", "interpreter"}), (Table{{"phone|none", 1}}));
+    EXPECT_EQ(count("goal", {"field", "status"}), (CountTable{{"wohnen|open", 1}, {"kita|achieved", 1}, {"wohnen|-", 1}}));
+    EXPECT_EQ(count("goal", {"site"}), (CountTable{{"hamborn", 2}, {"hochfeld", 1}}));
+    EXPECT_EQ(count("contact", {"mode", "interpreter"}), (CountTable{{"phone|none", 1}}));
     EXPECT_TRUE(count("referral", {"outcome"}).empty());
 }
 
@@ -333,8 +333,8 @@ void empty_the_index(const std::filesystem::path& file, std::int64_t marker) {
 }
 
 TEST_F(stats_store_figures, an_index_behind_its_log_is_caught_up_at_open) {
-    const Table phases = count("case", {"site", "phase"});
-    const Table needs = count("case", {"need"});
+    const CountTable phases = count("case", {"site", "phase"});
+    const CountTable needs = count("case", {"need"});
     store.reset();
     empty_the_index(db_file(), 0);
     reopen();
@@ -342,11 +342,11 @@ TEST_F(stats_store_figures, an_index_behind_its_log_is_caught_up_at_open) {
     EXPECT_EQ(count("case", {"need"}), needs);
     // Pushes go on from there.
     append({new_case(a, {clear("phase", "intake")})});
-    EXPECT_EQ(count("case", {"phase"}), (Table{{"intake", 3}, {"closed", 2}, {"planning", 1}}));
+    EXPECT_EQ(count("case", {"phase"}), (CountTable{{"intake", 3}, {"closed", 2}, {"planning", 1}}));
 }
 
 TEST_F(stats_store_figures, an_index_ahead_of_a_log_cut_by_hand_is_rebuilt_at_open) {
-    const Table phases = count("case", {"site", "phase"});
+    const CountTable phases = count("case", {"site", "phase"});
     store.reset();
     {
         kim::sqlite::Database db(db_file(), kim::sqlite::Database::Mode::read_write);
@@ -358,8 +358,8 @@ TEST_F(stats_store_figures, an_index_ahead_of_a_log_cut_by_hand_is_rebuilt_at_op
 }
 
 TEST_F(stats_store_figures, a_store_made_before_the_index_gains_it_on_open) {
-    const Table phases = count("case", {"site", "phase"});
-    const Table goals = count("goal", {"field"});
+    const CountTable phases = count("case", {"site", "phase"});
+    const CountTable goals = count("goal", {"field"});
     store.reset();
     {
         kim::sqlite::Database db(db_file(), kim::sqlite::Database::Mode::read_write);
@@ -397,8 +397,8 @@ TEST_F(stats_store, the_catch_up_crosses_its_batches_and_keeps_out_of_order_pare
     changes.push_back(child);
     changes.push_back(parent);
     append(changes);
-    const Table before = count("case", {"site", "phase"});
-    EXPECT_EQ(before, (Table{{"hamborn|planning", 1051}, {"hochfeld|closed", 1}}));
+    const CountTable before = count("case", {"site", "phase"});
+    EXPECT_EQ(before, (CountTable{{"hamborn|planning", 1051}, {"hochfeld|closed", 1}}));
     store.reset();
     empty_the_index(db_file(), 0);
     reopen();

@@ -31,7 +31,7 @@ std::string error_code_of(const Response& response) {
     return body.at("error").get<std::string>();
 }
 
-std::string header(const Response& response, const std::string& name) {
+std::string header_of(const Response& response, const std::string& name) {
     for (const auto& [n, v] : response.headers) {
         if (n == name) return v;
     }
@@ -78,7 +78,7 @@ TEST(router, known_path_with_another_method_is_405_with_allow) {
     const Response r = router.handle(request("DELETE", "/v1/pull"));
     EXPECT_EQ(r.status, 405u);
     EXPECT_EQ(error_code_of(r), "method_not_allowed");
-    EXPECT_EQ(header(r, "Allow"), "GET, HEAD");
+    EXPECT_EQ(header_of(r, "Allow"), "GET, HEAD");
 }
 
 TEST(router, another_protocol_version_is_400_naming_the_version_spoken) {
@@ -115,8 +115,8 @@ TEST(router, kim_errors_map_to_their_statuses) {
     }
     // The person's message travels for kim's own errors.
     EXPECT_NE(cases[0].response.body.find("lacks 'changes'"), std::string::npos);
-    EXPECT_EQ(header(cases[1].response, "WWW-Authenticate"), "Bearer");
-    EXPECT_EQ(header(cases[6].response, "Retry-After"), "1");
+    EXPECT_EQ(header_of(cases[1].response, "WWW-Authenticate"), "Bearer");
+    EXPECT_EQ(header_of(cases[6].response, "Retry-After"), "1");
 }
 
 TEST(router, any_other_exception_is_500_internal_without_its_text) {
@@ -199,7 +199,7 @@ TEST(router, a_header_check_refuses_before_the_body_with_the_usual_mapping) {
     ASSERT_TRUE(refusal.has_value());
     EXPECT_EQ(refusal->status, 401u);
     EXPECT_EQ(error_code_of(*refusal), "unauthenticated");
-    EXPECT_EQ(header(*refusal, "WWW-Authenticate"), "Bearer");
+    EXPECT_EQ(header_of(*refusal, "WWW-Authenticate"), "Bearer");
     EXPECT_TRUE(router.check_before_body(request("POST", "/v1/push")).has_value());  // no token at all
 
     Request good = request("POST", "/v1/push");

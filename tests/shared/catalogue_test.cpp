@@ -25,11 +25,7 @@ using nlohmann::json;
 
 const Catalogue& cat() { return Catalogue::builtin(); }
 
-// Runs `f`, expects an InputError and returns its message.
-template <typename F>
-std::string input_error_of(F&& f) {
-    return kim::test::error_message_of<InputError>(std::forward<F>(f));
-}
+using kim::test::input_error_of;
 
 #define EXPECT_INPUT_ERROR_HAS(stmt, text)                                  \
     do {                                                                    \
@@ -477,7 +473,7 @@ TEST(catalogue, parse_requires_the_case_kind) {
 
 // ---------------------------------------------- changes against the catalogue ---
 
-const std::string record_id = "0b6f3c1e-9a2d-4f5e-8c7b-1a2b3c4d5e6f";
+const std::string a_record_id = "0b6f3c1e-9a2d-4f5e-8c7b-1a2b3c4d5e6f";
 
 kim::FieldOp clear_op(std::string field, json value) {
     kim::FieldOp op;
@@ -499,7 +495,7 @@ kim::Change change_of(std::string kind, std::vector<kim::FieldOp> ops) {
     c.origin = "hamborn-a";
     c.seq = 7;
     c.site = "hamborn";
-    c.record = record_id;
+    c.record = a_record_id;
     c.kind = std::move(kind);
     c.hlc = kim::hlc_pack(1'767'225'600'000, 0);
     c.ops = std::move(ops);
@@ -534,7 +530,7 @@ TEST(change_rules, refuses_reserved_fields_where_they_do_not_apply) {
     EXPECT_INPUT_ERROR_HAS(kim::check_change_against_catalogue(cat(), change_of("goal", {secret_op("_key")})),
                            "unknown field '_key'");
     EXPECT_INPUT_ERROR_HAS(
-        kim::check_change_against_catalogue(cat(), change_of("case", {clear_op("case", record_id)})),
+        kim::check_change_against_catalogue(cat(), change_of("case", {clear_op("case", a_record_id)})),
         "unknown field 'case'");
 }
 

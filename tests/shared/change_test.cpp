@@ -15,6 +15,7 @@
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
+#include "sodium_ready.hpp"
 
 namespace {
 
@@ -24,8 +25,6 @@ using kim::Change;
 using kim::FieldOp;
 using kim::InputError;
 using nlohmann::json;
-
-const bool sodium_ready = (crypto::init(), true);
 
 const std::string record_id = "0b6f3c1e-9a2d-4f5e-8c7b-1a2b3c4d5e6f";
 
@@ -73,11 +72,7 @@ Change sample_change() {
 
 json sample_json() { return kim::change_to_json(sample_change()); }
 
-// Runs `f`, expects an InputError and returns its message.
-template <typename F>
-std::string input_error_of(F&& f) {
-    return kim::test::error_message_of<InputError>(std::forward<F>(f));
-}
+using kim::test::input_error_of;
 
 std::string parse_error(const json& j) {
     return input_error_of([&] { kim::change_from_json(j); });
@@ -97,7 +92,7 @@ bool same_change(const Change& a, const Change& b) {
 // ------------------------------------------------------------ basics ---
 
 TEST(change, id_is_origin_colon_seq) {
-    ASSERT_TRUE(sodium_ready);
+    ASSERT_TRUE(kim::test::sodium_ready);
     const Change c = sample_change();
     EXPECT_EQ(c.id(), "hamborn-a:3");
     EXPECT_EQ(c.v, kim::change_format_version);

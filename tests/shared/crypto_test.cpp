@@ -7,6 +7,7 @@
 
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
+#include "sodium_ready.hpp"
 
 namespace {
 
@@ -14,8 +15,6 @@ namespace crypto = kim::crypto;
 using kim::as_bytes;
 using kim::Bytes;
 using kim::Hash32;
-
-const bool sodium_ready = (crypto::init(), true);
 
 std::string hex(std::span<const std::uint8_t> bytes) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -28,7 +27,7 @@ std::string hex(std::span<const std::uint8_t> bytes) {
 }
 
 TEST(crypto, init_can_be_called_twice) {
-    ASSERT_TRUE(sodium_ready);
+    ASSERT_TRUE(kim::test::sodium_ready);
     EXPECT_NO_THROW(crypto::init());
     EXPECT_NO_THROW(crypto::init());
 }

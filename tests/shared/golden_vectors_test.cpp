@@ -19,6 +19,7 @@
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/hlc.hpp"
 #include "temp_dir.hpp"
+#include "sodium_ready.hpp"
 
 namespace {
 
@@ -26,8 +27,6 @@ namespace crypto = kim::crypto;
 using kim::Change;
 using kim::FieldOp;
 using nlohmann::json;
-
-const bool sodium_ready = (crypto::init(), true);
 
 const json& golden() {
     static const json doc = [] {
@@ -100,7 +99,7 @@ Change build(const json& in) {
 
 // Everything a vector promises, checked against the current code.
 void check_vector(const std::string& name) {
-    ASSERT_TRUE(sodium_ready);
+    ASSERT_TRUE(kim::test::sodium_ready);
     SCOPED_TRACE("golden vector " + name);
     const json& v = vector_named(name);
     const json& ex = v.at("expected");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kim/shared/crypto.hpp"
+#include "sodium_ready.hpp"
 
 namespace {
 
@@ -14,12 +15,10 @@ using kim::is_uuid;
 using kim::is_valid_name;
 using kim::parse_change_id;
 
-const bool sodium_ready = (kim::crypto::init(), true);
-
 int hex_value(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
 
 TEST(ids, random_uuid_is_lowercase_hyphenated_v4) {
-    ASSERT_TRUE(sodium_ready);
+    ASSERT_TRUE(kim::test::sodium_ready);
     for (int i = 0; i < 100; ++i) {
         const std::string id = kim::random_uuid();
         ASSERT_EQ(id.size(), 36u);

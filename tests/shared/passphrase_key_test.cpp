@@ -10,14 +10,13 @@
 #include "kim/shared/base64.hpp"
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/errors.hpp"
+#include "sodium_ready.hpp"
 
 namespace {
 
 using kim::as_bytes;
 using kim::Bytes;
 using kim::KdfParams;
-
-const bool sodium_ready = (kim::crypto::init(), true);
 
 const std::string purpose = "kim site key v1";
 
@@ -28,7 +27,7 @@ Bytes some_secret() {
 }
 
 TEST(passphrase_key, seal_and_open_round_trip) {
-    ASSERT_TRUE(sodium_ready);
+    ASSERT_TRUE(kim::test::sodium_ready);
     const Bytes secret = some_secret();
     const auto sealed = kim::seal_with_passphrase("correct horse battery staple", secret, purpose, KdfParams::minimal());
     EXPECT_EQ(sealed.salt.size(), std::size_t{crypto_pwhash_SALTBYTES});

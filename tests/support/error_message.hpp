@@ -4,6 +4,9 @@
 
 #include <exception>
 #include <string>
+#include <utility>
+
+#include "kim/shared/errors.hpp"
 
 namespace kim::test {
 
@@ -19,6 +22,12 @@ std::string error_message_of(F&& f) {
         return std::string("WRONG EXCEPTION TYPE: ") + e.what();
     }
     return "NO EXCEPTION";
+}
+
+// Runs `f`, expects a kim::InputError and returns its message.
+template <typename F>
+std::string input_error_of(F&& f) {
+    return error_message_of<kim::InputError>(std::forward<F>(f));
 }
 
 }  // namespace kim::test
