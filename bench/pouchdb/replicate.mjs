@@ -126,7 +126,9 @@ async function startServer(dir) {
   const port = await freePort();
   const bin = path.join(here, 'node_modules', '.bin', 'pouchdb-server');
   if (!fs.existsSync(bin)) fail(`no ${bin}: run 'npm install' beside this script first (bench/run pouchdb does)`);
+  // In `dir` also its config.json and log.txt, which it writes where it runs.
   const child = spawn(bin, ['--host', '127.0.0.1', '--port', String(port), '--dir', dir, '--no-stdout-logs'], {
+    cwd: dir,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
