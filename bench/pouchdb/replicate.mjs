@@ -6,10 +6,11 @@
 // FILE holds one record per line as JSON: {"id": "...", "fields": {...}}.
 // Each run starts a fresh pouchdb-server (leveldb, on 127.0.0.1) and runs
 // each phase in its own node process, so that every phase's peak memory is
-// its own: push (a replica holding every record replicates to the server),
-// pull (a fresh replica bootstraps from the server), incremental (the first
-// replica edits --incremental records, pushes; the second pulls). Prints one
-// JSON object: the figures of every run and their medians.
+// its own: load (the records written into a local replica; not replication,
+// so not in the client's peak), push (that replica replicates to the
+// server), pull (a fresh replica bootstraps from the server), incremental
+// (the first replica edits --incremental records, pushes; the second pulls).
+// Prints one JSON object: the figures of every run and their medians.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -20,9 +21,11 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+// Thrown for what the user or the run got wrong; the top level prints it, and
+// the servers started so far are stopped on the way (finally).
+class BenchError extends Error {}
 function fail(message) {
-  console.error(`replicate.mjs: ${message}`);
-  process.exit(2);
+  throw new BenchError(message);
 }
 
 function parseArgs(argv) {
@@ -30,9 +33,9 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) fail(`${key} needs a value`);
-    if (key === '--records') args.records = value;
-    else if (key === '--work') args.work = value;
-    else if (key === '--runs' || key === '--incremental') {
+    if (key === '--records') args.records = path.resolve(value);
+    else if (key === '--work') args.work = path.resolve(value);
+    else if (key === '--runs' || key === '--incremental' || key === '--count') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1) fail(`${key} must be a whole number above 0 (got '${value}')`);
       args[key.slice(2)] = n;
@@ -40,6 +43,7 @@ function parseArgs(argv) {
     else fail(`unknown option ${key}; see the head of replicate.mjs`);
   }
   if (!args.records) fail('--records FILE is missing');
+  if (!fs.existsSync(args.records)) fail(`no records file ${args.records}: write one with kim_bench_records`);
   if (!args.work) fail('--work DIR is missing');
   return args;
 }
@@ -54,11 +58,19 @@ function peakMiB(pid) {
 async function readRecords(file) {
   const records = [];
   const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  let number = 0;
   for await (const line of lines) {
+    ++number;
     if (line.trim() === '') continue;
-    const record = JSON.parse(line);
-    if (typeof record.id !== 'string' || typeof record.fields !== 'object') {
-      fail(`${file}: line ${records.length + 1} is not {"id": "...", "fields": {...}}`);
+    let record;
+    try {
+      record = JSON.parse(line);
+    } catch (e) {
+      fail(`${file}: line ${number} is not JSON (${e.message}); write the file again with kim_bench_records`);
+    }
+    const fields = record?.fields;
+    if (typeof record?.id !== 'string' || fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+      fail(`${file}: line ${number} is not {"id": "...", "fields": {...}}`);
     }
     records.push(record);
   }
@@ -72,18 +84,29 @@ async function phase(args) {
   const { default: PouchDB } = await import('pouchdb');
   const remote = `${args.server}/cases`;
   const result = { phase: args.phase };
-  if (args.phase === 'push') {
+  // A replication that wrote fewer documents than asked is no throughput.
+  const expect = (replicated, count, what) => {
+    if (replicated.docs_written !== count || replicated.doc_write_failures !== 0) {
+      fail(`${what} wrote ${replicated.docs_written} of ${count} documents (${replicated.doc_write_failures} failures)`);
+    }
+  };
+  if (args.phase === 'load') {
     const records = await readRecords(args.records);
     const local = new PouchDB(path.join(args.work, 'replica-a'));
-    let started = performance.now();
+    const started = performance.now();
     for (let i = 0; i < records.length; i += 1000) {
       await local.bulkDocs(records.slice(i, i + 1000).map((r) => ({ _id: r.id, ...r.fields })));
     }
-    result.local_write_s = (performance.now() - started) / 1000;
-    started = performance.now();
+    result.seconds = (performance.now() - started) / 1000;
+    result.docs = records.length;
+    await local.close();
+  } else if (args.phase === 'push') {
+    const local = new PouchDB(path.join(args.work, 'replica-a'));
+    const started = performance.now();
     const replicated = await local.replicate.to(remote);
     result.seconds = (performance.now() - started) / 1000;
     result.docs = replicated.docs_written;
+    expect(replicated, args.count, 'push');
     await local.close();
   } else if (args.phase === 'pull') {
     const local = new PouchDB(path.join(args.work, 'replica-b'));
@@ -91,6 +114,7 @@ async function phase(args) {
     const replicated = await local.replicate.from(remote);
     result.seconds = (performance.now() - started) / 1000;
     result.docs = replicated.docs_written;
+    expect(replicated, args.count, 'pull');
     await local.close();
   } else if (args.phase === 'incremental') {
     const a = new PouchDB(path.join(args.work, 'replica-a'));
@@ -102,7 +126,8 @@ async function phase(args) {
     const pulled = await b.replicate.from(remote);
     result.seconds = (performance.now() - started) / 1000;
     result.docs = pulled.docs_written;
-    if (pushed.docs_written !== some.rows.length) fail(`incremental push wrote ${pushed.docs_written} docs`);
+    expect(pushed, some.rows.length, 'incremental push');
+    expect(pulled, some.rows.length, 'incremental pull');
     await a.close();
     await b.close();
   } else {
@@ -131,32 +156,44 @@ async function startServer(dir) {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  let exited = null;
+  child.on('error', (e) => { exited = e.message; });
+  child.on('exit', (code, signal) => { exited = `exit ${code ?? signal}`; });
   const url = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; ++tries) {
+    if (exited) fail(`pouchdb-server stopped before it answered (${exited})`);
     try {
-      const answer = await fetch(`${url}/cases`, { method: 'PUT' });
+      const answer = await fetch(`${url}/cases`, { method: 'PUT', signal: AbortSignal.timeout(1000) });
       if (answer.ok) break;
     } catch {
       // not listening yet
     }
-    if (tries > 200) fail('pouchdb-server did not answer within 20 s');
+    if (tries > 200) {
+      child.kill();
+      fail('pouchdb-server did not answer within 20 s');
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return { child, url };
 }
 
-async function runPhase(args, name, server, work) {
+async function runPhase(args, name, server, work, count) {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--phase', name, '--server', server,
-    '--records', args.records, '--work', work, '--incremental', String(args.incremental)],
+    '--records', args.records, '--work', work, '--incremental', String(args.incremental), '--count', String(count)],
   { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk) => { out += chunk; });
-  const [code] = await once(child, 'exit');
-  if (code !== 0) fail(`phase ${name} exited with ${code}`);
+  // 'close', not 'exit': only then has all of its output been read.
+  const [code, signal] = await once(child, 'close');
+  if (code !== 0) fail(`phase ${name} ended with ${code === null ? `signal ${signal}` : `exit ${code}`}`);
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function median(xs) {
+  const v = [...xs].sort((a, b) => a - b);
+  const n = v.length;
+  return n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 async function orchestrate(args) {
   const count = (await readRecords(args.records)).length;
@@ -168,11 +205,14 @@ async function orchestrate(args) {
     const server = await startServer(path.join(work, 'server'));
     try {
       const figures = { records: count };
-      for (const name of ['push', 'pull', 'incremental']) figures[name] = await runPhase(args, name, server.url, work);
+      for (const name of ['load', 'push', 'pull', 'incremental']) {
+        figures[name] = await runPhase(args, name, server.url, work, count);
+      }
       figures.server_peak_mib = peakMiB(server.child.pid);
       runs.push(figures);
-      console.error(`run ${run}: push ${(count / figures.push.seconds).toFixed(0)} docs/s, ` +
-        `pull ${(count / figures.pull.seconds).toFixed(0)} docs/s, incremental ${figures.incremental.seconds.toFixed(2)} s`);
+      console.error(`run ${run}: push ${(figures.push.docs / figures.push.seconds).toFixed(0)} docs/s, ` +
+        `pull ${(figures.pull.docs / figures.pull.seconds).toFixed(0)} docs/s, ` +
+        `incremental ${figures.incremental.seconds.toFixed(2)} s`);
     } finally {
       server.child.kill();
     }
@@ -191,5 +231,11 @@ async function orchestrate(args) {
   }));
 }
 
-const args = parseArgs(process.argv.slice(2));
-await (args.phase ? phase(args) : orchestrate(args));
+try {
+  const args = parseArgs(process.argv.slice(2));
+  await (args.phase ? phase(args) : orchestrate(args));
+} catch (e) {
+  if (!(e instanceof BenchError)) throw e;
+  console.error(`replicate.mjs: ${e.message}`);
+  process.exitCode = 2;
+}
