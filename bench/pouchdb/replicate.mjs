@@ -100,21 +100,15 @@ async function phase(args) {
     result.seconds = (performance.now() - started) / 1000;
     result.docs = records.length;
     await local.close();
-  } else if (args.phase === 'push') {
-    const local = new PouchDB(path.join(args.work, 'replica-a'));
+  } else if (args.phase === 'push' || args.phase === 'pull') {
+    // Every record: replica A sends them to the server, a fresh replica B bootstraps.
+    const push = args.phase === 'push';
+    const local = new PouchDB(path.join(args.work, push ? 'replica-a' : 'replica-b'));
     const started = performance.now();
-    const replicated = await local.replicate.to(remote);
+    const replicated = await (push ? local.replicate.to(remote) : local.replicate.from(remote));
     result.seconds = (performance.now() - started) / 1000;
     result.docs = replicated.docs_written;
-    expect(replicated, args.count, 'push');
-    await local.close();
-  } else if (args.phase === 'pull') {
-    const local = new PouchDB(path.join(args.work, 'replica-b'));
-    const started = performance.now();
-    const replicated = await local.replicate.from(remote);
-    result.seconds = (performance.now() - started) / 1000;
-    result.docs = replicated.docs_written;
-    expect(replicated, args.count, 'pull');
+    expect(replicated, args.count, args.phase);
     await local.close();
   } else if (args.phase === 'incremental') {
     const a = new PouchDB(path.join(args.work, 'replica-a'));
