@@ -74,9 +74,7 @@ std::vector<Conflict> Replica::conflicts() {
     auto& m = *impl_;
     std::vector<std::pair<std::string, std::string>> places;
     {
-        sqlite::Statement st(*m.db,
-                             "SELECT record, field FROM field_ops WHERE is_head = 1 "
-                             "GROUP BY record, field HAVING COUNT(*) > 1 ORDER BY record, field");
+        sqlite::Statement st(*m.db, "SELECT record, field FROM conflicted ORDER BY record, field");
         while (st.step()) places.emplace_back(st.text(0), st.text(1));
     }
     std::vector<Conflict> out;
@@ -85,8 +83,13 @@ std::vector<Conflict> Replica::conflicts() {
         const auto row = m.merge.record(record);
         const FieldSpec* spec = m.catalogue.field(row->kind, field);
         if (!spec || field == field_case_key) continue;
+        const auto heads = m.merge.heads(record, field);
+        if (heads.size() < 2) {
+            throw IntegrityError("the replica lists a conflict on field '" + field + "' of record " + record +
+                                 " that has " + std::to_string(heads.size()) + " head; restore it from a backup");
+        }
         Conflict c{record, row->kind, field, row->case_id, {}};
-        for (const auto& h : m.merge.heads(record, field)) c.heads.push_back(m.reader.decode(record, *row, *spec, h));
+        for (const auto& h : heads) c.heads.push_back(m.reader.decode(record, *row, *spec, h));
         out.push_back(std::move(c));
     }
     return out;

@@ -9,6 +9,7 @@
 
 #include "kim/client/replica.hpp"
 #include "kim/shared/errors.hpp"
+#include "replica_fixture.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -63,4 +64,41 @@ TEST(migration, replica_from_a_newer_version_is_refused_clearly) {
     } catch (const kim::StateError& e) {
         EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
     }
+}
+
+// Version 2 lists the conflicted places in a table of their own; a replica of
+// version 1 holding conflicts lists the same ones once it is upgraded.
+TEST(migration, conflicts_of_a_version_1_replica_are_listed_after_the_upgrade) {
+    kim::test::TempDir dir;
+    std::string id;
+    {
+        Replica a = kim::test::make_replica(dir / "a", "hamborn", "hamborn-a");
+        Replica b = kim::test::join_replica(a, dir / "b", "hamborn-b");
+        id = a.create_case({{"name", "Amina"}, {"need.wohnen", "1"}});
+        kim::test::sync_all({&a, &b}, 1);
+        a.set_fields(id, {{"name", "Amina A"}, {"need.wohnen", "2"}});
+        b.set_fields(id, {{"name", "Amina B"}, {"need.wohnen", "3"}});
+        kim::test::sync_all({&a, &b});
+        ASSERT_EQ(a.conflicts().size(), 2u);
+    }
+    // Back to what version 1 wrote: no table of conflicted places.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "a" / "replica.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP TRIGGER conflicted_on_new_head; DROP TRIGGER conflicted_on_demoted_head; "
+                           "DROP TABLE conflicted; PRAGMA user_version = 1",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+
+    Replica a = Replica::open(dir / "a", kim::test::passphrase);
+    const auto conflicts = a.conflicts();
+    ASSERT_EQ(conflicts.size(), 2u);
+    EXPECT_EQ(conflicts[0].field, "name");
+    EXPECT_EQ(conflicts[1].field, "need.wohnen");
+    // And the triggers keep the list from then on: resolving clears it.
+    a.resolve(id, "name", "Amina");
+    a.resolve(id, "need.wohnen", "2");
+    EXPECT_TRUE(a.conflicts().empty());
+    EXPECT_EQ(a.status().conflicts, 0u);
 }

@@ -7,6 +7,7 @@
 
 namespace kim::embedded {
 extern const std::string_view client_001_initial;
+extern const std::string_view client_002_conflicted;
 }
 
 namespace kim::client {
@@ -15,7 +16,8 @@ namespace {
 
 // Append new steps here; never edit a step that has shipped.
 constexpr const std::string_view* steps[] = {
-    &embedded::client_001_initial,  // 1: change log, merge state, keys
+    &embedded::client_001_initial,     // 1: change log, merge state, keys
+    &embedded::client_002_conflicted,  // 2: the places with more than one head
 };
 
 }  // namespace

@@ -23,7 +23,44 @@ Database::Database(const std::filesystem::path& file, Mode mode) : file_(file.st
 }
 
 Database::~Database() {
+    for (auto& [sql, stmts] : idle_) {
+        for (auto* stmt : stmts) sqlite3_finalize(stmt);
+    }
     if (db_) sqlite3_close_v2(db_);
+}
+
+namespace {
+// Enough for every literal statement of the stores; SQL built at run time
+// (the statistics' queries) beyond it is compiled and dropped each time.
+constexpr std::size_t max_idle_statements = 256;
+}  // namespace
+
+sqlite3_stmt* Database::take_compiled(std::string_view sql) {
+    if (auto it = idle_.find(std::string(sql)); it != idle_.end() && !it->second.empty()) {
+        sqlite3_stmt* stmt = it->second.back();
+        it->second.pop_back();
+        --idle_count_;
+        return stmt;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        fail(rc, "preparing a statement");
+    }
+    return stmt;
+}
+
+void Database::give_back(std::string_view sql, sqlite3_stmt* stmt) {
+    // Reset: no read transaction stays open; cleared: no value stays bound.
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (idle_count_ >= max_idle_statements) {
+        sqlite3_finalize(stmt);
+        return;
+    }
+    idle_[std::string(sql)].push_back(stmt);
+    ++idle_count_;
 }
 
 void Database::fail(int rc, std::string_view doing) const {
@@ -53,12 +90,11 @@ int Database::user_version() {
 
 std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
-Statement::Statement(Database& db, std::string_view sql) : db_(db) {
-    const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
-    if (rc != SQLITE_OK) db.fail(rc, "preparing a statement");
-}
+Statement::Statement(Database& db, std::string_view sql) : db_(db), sql_(sql), stmt_(db.take_compiled(sql)) {}
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+    if (stmt_) db_.give_back(sql_, stmt_);
+}
 
 Statement& Statement::bind(int index, std::string_view text) {
     const int rc = sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);

@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "kim/shared/bytes.hpp"
 
@@ -32,8 +34,17 @@ public:
     [[noreturn]] void fail(int rc, std::string_view doing) const;
 
 private:
+    friend class Statement;
+    // Compiling SQL costs more than running the small statements the stores
+    // use, many times per change: a Statement takes a compiled one that is
+    // idle here and gives it back, reset and without its bindings.
+    sqlite3_stmt* take_compiled(std::string_view sql);
+    void give_back(std::string_view sql, sqlite3_stmt* stmt);
+
     sqlite3* db_ = nullptr;
     std::string file_;
+    std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+    std::size_t idle_count_ = 0;
 };
 
 class Statement {
@@ -62,6 +73,7 @@ public:
 
 private:
     Database& db_;
+    std::string sql_;  // the text it was compiled from, to give it back under
     sqlite3_stmt* stmt_ = nullptr;
 };
 
