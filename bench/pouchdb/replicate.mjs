@@ -212,8 +212,10 @@ async function orchestrate(args) {
     }
   }
   const perPhase = (name, f) => median(runs.map((r) => f(r[name])));
+  const versionOf = (name) => JSON.parse(fs.readFileSync(path.join(here, 'node_modules', name, 'package.json'), 'utf8')).version;
   console.log(JSON.stringify({
     records: count,
+    versions: { node: process.version, pouchdb: versionOf('pouchdb'), pouchdb_server: versionOf('pouchdb-server') },
     runs,
     median: {
       push_docs_per_s: perPhase('push', (p) => p.docs / p.seconds),
