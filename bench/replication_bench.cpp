@@ -17,7 +17,7 @@
 //                         [--server PATH] [--kim PATH]
 // --pouchdb: replicate.mjs's output, for the side-by-side table; --doc: the
 // file whose replication section is rewritten with the table.
-#include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -130,41 +130,27 @@ Source write_source(const fs::path& home, const std::vector<kim::client::FieldIn
     return s;
 }
 
-// `kim sync` of the replica in `home`, as its user runs it.
-kim::test::ProcessResult kim_sync(const Options& o, const fs::path& home, const std::string& url) {
-    auto r = kim::test::run_process({o.kim.string(), "sync", "--quiet", "--server", url},
-                                    {{"KIM_HOME", home.string()}, {"KIM_PASSPHRASE", bench_passphrase}});
-    if (r.exit_code != 0) throw std::runtime_error("kim sync in " + home.string() + " failed: " + r.err);
-    return r;
-}
-
 struct Timed {
     double seconds = 0;
     double peak_mib = 0;
 };
 
-// This process's resident memory now, in MiB.
-double resident_mib() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-    }
-    return 0;
-}
-
+// `kim sync` of the replica in `home`, as its user runs it, under GNU time:
+// a child's ru_maxrss counts what it held when forked, before exec, so kim
+// is started by the small `time` process and not by this one, and `time`
+// reports kim's own peak.
 Timed timed_sync(const Options& o, const fs::path& home, const std::string& url) {
-    // A child's ru_maxrss includes what it was when forked, before exec: this
-    // process's resident memory. Kept small, and checked, so that the figure
-    // is kim's own.
-    malloc_trim(0);
-    if (const double mine = resident_mib(); mine > 32) {
-        throw std::runtime_error("the benchmark holds " + std::to_string(mine) +
-                                 " MiB itself, which would count in kim's peak memory");
-    }
+    const fs::path peak_file = home.parent_path() / "kim-peak-kib.txt";
     const auto t0 = Clock::now();
-    const auto r = kim_sync(o, home, url);
-    return {std::chrono::duration<double>(Clock::now() - t0).count(), static_cast<double>(r.peak_kib) / 1024.0};
+    const auto r = kim::test::run_process(
+        {"/usr/bin/time", "--format=%M", "--output=" + peak_file.string(), o.kim.string(), "sync", "--quiet", "--server", url},
+        {{"KIM_HOME", home.string()}, {"KIM_PASSPHRASE", bench_passphrase}});
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (r.exit_code != 0) throw std::runtime_error("kim sync in " + home.string() + " failed: " + r.err);
+    std::ifstream in(peak_file);
+    double kib = 0;
+    if (!(in >> kib) || kib <= 0) throw std::runtime_error("GNU time gave no peak memory for kim sync in " + home.string());
+    return {seconds, kib / 1024.0};
 }
 
 void expect_converged(const fs::path& a_home, const fs::path& b_home, const std::string& when) {
@@ -174,19 +160,18 @@ void expect_converged(const fs::path& a_home, const fs::path& b_home, const std:
     if (a.state_digest() != b.state_digest()) throw std::runtime_error(when + ": B's state differs from A's");
 }
 
-// The server's own time for the last `n` pushes, from its request log
+// The server's own time for the pushes it logged after `from`, from its request log
 // ("POST /v1/push 200 1.2 ms"): the answer to a push without the sign-in and
 // the pull around it in a sync.
-std::vector<double> last_push_times(const std::string& log, int n) {
+std::vector<double> push_times_after(const std::string& log, std::size_t from) {
     const std::string marker = std::string("POST ") + std::string(kim::protocol::path_push) + " 200 ";
     std::vector<double> times;
-    std::size_t at = 0;
+    std::size_t at = from;
     while ((at = log.find(marker, at)) != std::string::npos) {
         at += marker.size();
         times.push_back(std::stod(log.substr(at, log.find(' ', at) - at)));
     }
-    if (times.size() < static_cast<std::size_t>(n)) throw std::runtime_error("the server logged fewer pushes than were made");
-    return {times.end() - n, times.end()};
+    return times;
 }
 
 KimRun run_once(const Options& o, const Source& source, int run) {
@@ -219,6 +204,7 @@ KimRun run_once(const Options& o, const Source& source, int run) {
         expect_converged(a_home, b_home, "after the incremental sync");
 
         std::vector<double> one_edit;
+        const std::size_t log_before = server.log().size();
         {
             Replica a = Replica::open(a_home, bench_passphrase);
             kim::client::SyncOptions sync;
@@ -234,11 +220,17 @@ KimRun run_once(const Options& o, const Source& source, int run) {
         result.pull_per_s = static_cast<double>(source.changes) / pull.seconds;
         result.incremental_s = inc_push.seconds + inc_pull.seconds;
         result.one_edit_ms = median(one_edit);
-        result.one_push_server_ms = median(last_push_times(server.log(), single_edit_samples));
+        const auto pushes = push_times_after(server.log(), log_before);
+        if (pushes.size() != one_edit.size()) {
+            throw std::runtime_error("the server logged " + std::to_string(pushes.size()) + " pushes for " +
+                                     std::to_string(one_edit.size()) + " syncs of one edit each");
+        }
+        result.one_push_server_ms = median(pushes);
         result.client_peak_mib = std::max({push.peak_mib, pull.peak_mib, inc_push.peak_mib, inc_pull.peak_mib});
         std::fprintf(stderr, "  run %d: client peaks (MiB): push %.1f, pull %.1f, incremental %.1f and %.1f\n", run,
                      push.peak_mib, pull.peak_mib, inc_push.peak_mib, inc_pull.peak_mib);
         result.server_peak_mib = peak_mib(server.pid());
+        if (result.server_peak_mib <= 0) throw std::runtime_error("cannot read kim-server's peak memory from /proc");
         server.stop();
     }
     fs::remove_all(dir);

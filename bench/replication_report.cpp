@@ -53,7 +53,8 @@ std::string first_line_of(const fs::path& file, const std::string& prefix) {
     while (std::getline(in, line)) {
         if (line.rfind(prefix, 0) == 0) {
             const auto colon = line.find(':');
-            return colon == std::string::npos ? line : line.substr(line.find_first_not_of(" \t", colon + 1));
+            const auto value = colon == std::string::npos ? std::string::npos : line.find_first_not_of(" \t", colon + 1);
+            return value == std::string::npos ? line : line.substr(value);
         }
     }
     return "unknown";
@@ -92,9 +93,10 @@ std::string describe_machine(const std::optional<PouchResult>& pouchdb) {
     std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
     std::ostringstream out;
     out << date << "; " << first_line_of("/proc/cpuinfo", "model name") << ", " << std::thread::hardware_concurrency()
-        << " cores, memory " << first_line_of("/proc/meminfo", "MemTotal") << "; Linux " << u.release << "; g++ "
-        << __VERSION__ << " -O2; SQLite " << sqlite3_libversion() << "; libsodium " << sodium_version_string();
+        << " cores, memory " << first_line_of("/proc/meminfo", "MemTotal") << "; Linux " << u.release << "; compiler "
+        << __VERSION__ << " (the `ci` preset: -O2); SQLite " << sqlite3_libversion() << "; libsodium " << sodium_version_string();
     if (pouchdb && !pouchdb->versions.empty()) out << "; " << pouchdb->versions;
+    out << "; the client's peak is `kim`'s own (GNU time), the server's its VmHWM";
     return out.str();
 }
 
@@ -173,8 +175,12 @@ void write_report_section(const fs::path& doc, const std::string& section) {
         text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
     const auto begin = text.find(begin_marker);
-    const auto end = text.find(end_marker);
-    if (begin != std::string::npos && end != std::string::npos && end > begin) {
+    const auto end = begin == std::string::npos ? text.find(end_marker) : text.find(end_marker, begin);
+    if ((begin == std::string::npos) != (end == std::string::npos)) {
+        throw std::runtime_error(doc.string() + " has one of the two marker lines of the replication table but not the other; "
+                                 "put back \"" + std::string(begin_marker) + "\" and \"" + end_marker + "\"");
+    }
+    if (begin != std::string::npos) {
         const auto after = text.find('\n', end);
         text.replace(begin, (after == std::string::npos ? text.size() : after + 1) - begin, section);
     } else {

@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,9 +73,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::map<s
     close(out[0]);
     close(err[0]);
     int status = 0;
-    rusage usage{};
-    wait4(pid, &status, 0, &usage);
-    r.peak_kib = usage.ru_maxrss;
+    waitpid(pid, &status, 0);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
 }

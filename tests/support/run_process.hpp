@@ -11,7 +11,6 @@ struct ProcessResult {
     int exit_code = -1;
     std::string out;
     std::string err;
-    long peak_kib = 0;  // the child's peak resident memory (ru_maxrss), for the benchmarks
 };
 
 // Runs `argv` with the given extra environment and standard input; waits for it.

@@ -111,7 +111,7 @@ stats::Counts SqliteStore::count_records(const stats::CountQuery& query) {
     // One snapshot: the counts and as_of describe the same prefix of the log.
     ReadSnapshot snapshot(*db);
     stats::Counts out;
-    sqlite::Statement st(*db, sql.text());
+    sqlite::Statement st(*db, sql.text(), sqlite::Statement::Uncached{});
     const auto params = sql.parameters(query);
     for (std::size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i + 1), params[i]);
     const int columns = static_cast<int>(sql.columns());

@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <new>
+
 #include "kim/shared/errors.hpp"
 
 namespace kim::sqlite {
@@ -30,8 +32,8 @@ Database::~Database() {
 }
 
 namespace {
-// Enough for every literal statement of the stores; SQL built at run time
-// (the statistics' queries) beyond it is compiled and dropped each time.
+// More than the stores' literal statements; beyond it a statement given back
+// is dropped (SQL built at run time is never kept: Statement::Uncached).
 constexpr std::size_t max_idle_statements = 256;
 }  // namespace
 
@@ -92,8 +94,25 @@ std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
 Statement::Statement(Database& db, std::string_view sql) : db_(db), sql_(sql), stmt_(db.take_compiled(sql)) {}
 
+Statement::Statement(Database& db, std::string_view sql, Uncached) : db_(db), cached_(false) {
+    const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt_);
+        db.fail(rc, "preparing a statement");
+    }
+}
+
 Statement::~Statement() {
-    if (stmt_) db_.give_back(sql_, stmt_);
+    if (!stmt_) return;
+    if (!cached_) {
+        sqlite3_finalize(stmt_);
+        return;
+    }
+    try {
+        db_.give_back(sql_, stmt_);
+    } catch (const std::bad_alloc&) {
+        sqlite3_finalize(stmt_);  // not kept, and nothing lost
+    }
 }
 
 Statement& Statement::bind(int index, std::string_view text) {

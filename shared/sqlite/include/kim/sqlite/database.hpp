@@ -50,6 +50,10 @@ private:
 class Statement {
 public:
     Statement(Database& db, std::string_view sql);
+    // For SQL built at run time (the statistics' queries): compiled for this
+    // use only, so that its many shapes never crowd out the stores' own.
+    struct Uncached {};
+    Statement(Database& db, std::string_view sql, Uncached);
     ~Statement();
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
@@ -74,6 +78,7 @@ public:
 private:
     Database& db_;
     std::string sql_;  // the text it was compiled from, to give it back under
+    bool cached_ = true;
     sqlite3_stmt* stmt_ = nullptr;
 };
 
