@@ -89,11 +89,11 @@ void Replica::set_ca_file(std::string_view path) {
     meta::put(*impl_->db, meta::sync_ca_file, stored);
 }
 
-std::vector<nlohmann::json> Replica::outbox(std::size_t max_changes, std::size_t max_bytes) {
+std::vector<Replica::OutgoingChange> Replica::outbox(std::size_t max_changes, std::size_t max_bytes) {
     auto& db = *impl_->db;
     const std::uint64_t pushed = meta_number(db, meta::sync_pushed_seq);
     const std::uint64_t written = impl_->log.tip(impl_->replica).seq;
-    std::vector<nlohmann::json> out;
+    std::vector<OutgoingChange> out;
     std::size_t bytes = 0;
     for (std::uint64_t seq = pushed + 1; seq <= written && out.size() < max_changes; ++seq) {
         auto change = impl_->log.load(impl_->replica, seq);
@@ -101,13 +101,12 @@ std::vector<nlohmann::json> Replica::outbox(std::size_t max_changes, std::size_t
             throw IntegrityError("change " + change_id(impl_->replica, seq) +
                                  " written here is missing from the replica's log; restore the replica from a backup");
         }
-        nlohmann::json j = change_to_json(*change);
-        const std::size_t size = j.dump().size();
+        std::string envelope = change_to_json(*change).dump();
         // The first change goes even when it alone exceeds the bound: it
         // cannot be split, and the caller decides what to do with it.
-        if (!out.empty() && bytes + size > max_bytes) break;
-        bytes += size;
-        out.push_back(std::move(j));
+        if (!out.empty() && bytes + envelope.size() > max_bytes) break;
+        bytes += envelope.size();
+        out.push_back({seq, std::move(envelope)});
     }
     return out;
 }

@@ -152,14 +152,17 @@ TokenResponse token_response_from_json(const json& j) {
     return m;
 }
 
-PushRequest push_request_from_json(const json& j) {
+PushRequest push_request_from_json(const json& j) { return push_request_from_json(json(j)); }
+
+PushRequest push_request_from_json(json&& j) {
     Reader r(j, "the push request", {"changes", "introduction"});
+    static_cast<void>(r.array("changes"));  // checked; then moved, not copied
     PushRequest m;
-    m.changes = r.array("changes");
     if (r.has("introduction")) {
         if (!j["introduction"].is_object()) throw InputError("the push request: 'introduction' must be an object");
-        m.introduction = j["introduction"];
+        m.introduction = std::move(j["introduction"]);
     }
+    m.changes = std::move(j["changes"]);
     return m;
 }
 
@@ -187,13 +190,17 @@ PushResponse push_response_from_json(const json& j) {
     return m;
 }
 
-PullResponse pull_response_from_json(const json& j) {
+PullResponse pull_response_from_json(const json& j) { return pull_response_from_json(json(j)); }
+
+PullResponse pull_response_from_json(json&& j) {
     Reader r(j, "the pull response", {"changes", "introductions", "next", "more"});
+    static_cast<void>(r.array("changes"));  // checked; then moved, not copied
+    static_cast<void>(r.array("introductions"));
     PullResponse m;
-    m.changes = r.array("changes");
-    m.introductions = r.array("introductions");
     m.next = r.unsigned_integer("next");
     m.more = r.boolean("more");
+    m.changes = std::move(j["changes"]);
+    m.introductions = std::move(j["introductions"]);
     return m;
 }
 

@@ -3,6 +3,7 @@
 #include "auth/auth_service.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include "auth/auth_errors.hpp"
 #include "auth/challenge_store.hpp"
@@ -238,3 +239,19 @@ TEST(password, shorter_than_twelve_characters_is_refused) {
 }
 
 }  // namespace
+
+// For names without a password: no password matches it, and checking one
+// costs what checking a stored password costs (the same Argon2id parameters).
+TEST(passwords, the_unmatchable_hash_has_the_stored_cost_and_matches_nothing) {
+    const std::string dummy = kim::server::unmatchable_password_hash();
+    const std::string real = kim::server::hash_password("correct horse battery");
+    EXPECT_EQ(dummy.substr(0, dummy.find('$', dummy.find("m="))), real.substr(0, real.find('$', real.find("m="))));
+    EXPECT_EQ(dummy.size(), real.size());
+    EXPECT_EQ(crypto_pwhash_str_needs_rehash(dummy.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                             crypto_pwhash_MEMLIMIT_INTERACTIVE),
+              0)
+        << dummy;
+    EXPECT_FALSE(kim::server::verify_password("correct horse battery", dummy));
+    EXPECT_FALSE(kim::server::verify_password("", dummy));
+    EXPECT_NE(dummy, kim::server::unmatchable_password_hash()) << "a fresh salt and digest each time";
+}

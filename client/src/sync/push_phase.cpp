@@ -16,8 +16,23 @@ namespace {
 // Room for the request's own keys and the introduction around the changes.
 constexpr std::size_t request_slack_bytes = 64 * 1024;
 
-std::uint64_t seq_of(const json& change) { return change.at("seq").get<std::uint64_t>(); }
-std::string id_of(const json& change) { return change_id(change.at("origin").get<std::string>(), seq_of(change)); }
+// The push request of docs/protocol.md, spliced from the envelopes' text
+// (the keys in the order nlohmann would write them).
+std::string push_body(const std::vector<Replica::OutgoingChange>& batch, const std::string& introduction) {
+    std::size_t size = 32 + introduction.size();
+    for (const auto& c : batch) size += c.envelope.size() + 1;
+    std::string body;
+    body.reserve(size);
+    body += "{\"changes\":[";
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (i) body += ',';
+        body += batch[i].envelope;
+    }
+    body += "],\"introduction\":";
+    body += introduction;
+    body += '}';
+    return body;
+}
 
 protocol::PushResponse parse_push_response(ServerSession& session, const HttpResponse& r) {
     try {
@@ -54,7 +69,7 @@ std::vector<RefusedChange> refusals_of(ServerSession& session, const HttpRespons
 void push_outbox(ServerSession& session, Replica& replica, const SyncOptions& options, SyncReport& report) {
     std::size_t max_changes = std::clamp<std::size_t>(options.push_batch_changes, 1, protocol::max_push_changes);
     std::size_t max_bytes = std::clamp<std::size_t>(options.push_batch_bytes, 1, protocol::max_request_body_bytes - request_slack_bytes);
-    const json introduction = replica.introduction();
+    const std::string introduction = replica.introduction().dump();
     SyncProgress progress;
     progress.phase = SyncProgress::Phase::push;
     progress.to_push = replica.sync_state().outbox;
@@ -64,18 +79,14 @@ void push_outbox(ServerSession& session, Replica& replica, const SyncOptions& op
             report.stopped = true;
             return;
         }
-        std::vector<json> batch = replica.outbox(max_changes, max_bytes);
+        const std::vector<Replica::OutgoingChange> batch = replica.outbox(max_changes, max_bytes);
         if (batch.empty()) return;
-        const std::string first = id_of(batch.front());
-        const std::uint64_t last_seq = seq_of(batch.back());
+        const std::uint64_t last_seq = batch.back().seq;
         std::vector<std::string> ids;
         ids.reserve(batch.size());
-        for (const auto& c : batch) ids.push_back(id_of(c));
-
-        protocol::PushRequest request;
-        request.changes = json(std::move(batch));
-        request.introduction = introduction;
-        std::string body = protocol::to_json(request).dump();
+        for (const auto& c : batch) ids.push_back(change_id(replica.replica_id(), c.seq));
+        const std::string& first = ids.front();
+        std::string body = push_body(batch, introduction);
         if (body.size() > protocol::max_request_body_bytes && ids.size() == 1) {
             throw Error("change " + first + " is " + std::to_string(body.size() >> 20) +
                         " MiB as JSON, more than the server takes in one request (" +

@@ -3,6 +3,9 @@
 
 #include <sodium.h>
 
+#include <cstring>
+#include <vector>
+
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/errors.hpp"
 
@@ -41,6 +44,23 @@ bool verify_password(std::string_view password, const std::string& hash) {
     crypto::init();
     if (password.size() > max_password_bytes) return false;
     return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+std::string unmatchable_password_hash() {
+    crypto::init();
+    // crypto_pwhash_str's own format: parameters, then salt and digest in
+    // unpadded base64.
+    const auto b64 = [](std::size_t n) {
+        std::vector<unsigned char> bytes(n);
+        randombytes_buf(bytes.data(), n);
+        std::string text(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL_NO_PADDING), '\0');
+        sodium_bin2base64(text.data(), text.size(), bytes.data(), n, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+        text.resize(std::strlen(text.c_str()));
+        return text;
+    };
+    return "$argon2id$v=19$m=" + std::to_string(crypto_pwhash_MEMLIMIT_INTERACTIVE / 1024) +
+           ",t=" + std::to_string(crypto_pwhash_OPSLIMIT_INTERACTIVE) + ",p=1$" + b64(crypto_pwhash_SALTBYTES) + "$" +
+           b64(32);
 }
 
 }  // namespace kim::server

@@ -11,7 +11,6 @@
 #include "handler_support.hpp"
 #include "handlers.hpp"
 #include "http/router.hpp"
-#include "kim/shared/base64.hpp"
 #include "kim/shared/bytes.hpp"
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/errors.hpp"
@@ -78,18 +77,9 @@ nlohmann::json session_json(const DashboardSession& session) {
 }
 
 // The Argon2id string checked when the name has no password, so that an
-// unknown name costs the same time as a known one. Made with the same cost
-// as every stored password (hash_password), from a password nobody knows;
-// once per process (it costs what a sign-in costs).
+// unknown name costs the same time as a known one (password.hpp).
 const std::string& dummy_hash() {
-    static const std::string hash = [] {
-        crypto::init();
-        const Key32 random = crypto::random_key();
-        std::string secret = base64_encode(random.span());
-        std::string made = hash_password(secret);
-        secure_wipe(secret.data(), secret.size());
-        return made;
-    }();
+    static const std::string hash = unmatchable_password_hash();
     return hash;
 }
 
@@ -143,8 +133,6 @@ Response sign_out(DashboardSessions& sessions, const Request& request) {
 }  // namespace
 
 void add_session_routes(Router& router, Store& store, DashboardSessions& sessions, LoginGuard& guard) {
-    // Made now rather than at the first sign-in of an unknown name, which
-    // would otherwise take twice as long as any other.
     const std::string& dummy = dummy_hash();
     router.add(
         "POST", protocol::path_session,

@@ -19,9 +19,9 @@ namespace {
 
 Response push(AuthService& auth, SyncService& sync, Metrics& metrics, const Request& request) {
     const Caller caller = authenticated_caller(auth, request);
-    const nlohmann::json body = json_body(request, "the push request");
+    nlohmann::json body = json_body(request, "the push request");
     // More than max_push_changes: TooLargeError, which the router answers 413.
-    const PushOutcome outcome = sync.push(caller, body);
+    const PushOutcome outcome = sync.push(caller, std::move(body));
     metrics.count_push(outcome.response.stored, outcome.accepted, outcome.refusals);
     metrics.count_purged(outcome.purged);
     // 422's body is the push response itself, exactly as for 200, so that a

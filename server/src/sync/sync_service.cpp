@@ -50,16 +50,16 @@ struct Parsed {
 SyncService::SyncService(Store& store, const Catalogue& catalogue, std::function<std::uint64_t()> now_millis)
     : store_(store), catalogue_(catalogue), now_millis_(std::move(now_millis)) {}
 
-PushOutcome SyncService::push(const Caller& caller, const nlohmann::json& body) {
+PushOutcome SyncService::push(const Caller& caller, nlohmann::json body) {
     require_role(caller, protocol::Role::replica);
-    // Counted before the request is copied out of `body`: a refused batch
+    // Counted before the request is taken out of `body`: a refused batch
     // must not cost a second parsed copy of itself.
     if (const auto changes = body.find("changes"); changes != body.end() && changes->is_array() &&
                                                    changes->size() > protocol::max_push_changes) {
         throw TooLargeError("a push holds at most " + std::to_string(protocol::max_push_changes) + " changes, this one " +
                             std::to_string(changes->size()) + "; split it into smaller batches");
     }
-    protocol::PushRequest request = protocol::push_request_from_json(body);
+    protocol::PushRequest request = protocol::push_request_from_json(std::move(body));
     // The store is the authority on the caller's site and key, not the token.
     const auto enrolled = store_.replica(caller.identity);
     if (!enrolled || enrolled->revoked_at) {
@@ -88,6 +88,8 @@ PushOutcome SyncService::push(const Caller& caller, const nlohmann::json& body) 
             outcome.refusals.push_back(Refusal::malformed);
             refused_any = true;
         }
+        // Parsed: its JSON tree goes now, so that a batch is never held twice.
+        request.changes[i] = nullptr;
     }
     // The client may send its changes in any order; the chain needs them by seq.
     std::stable_sort(parsed.begin(), parsed.end(),

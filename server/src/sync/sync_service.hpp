@@ -36,7 +36,7 @@ public:
     // caller was revoked meanwhile. Refused changes are not errors: they are
     // in the outcome, with response.stored false and nothing stored.
     // response.results follow the order of the request's changes.
-    PushOutcome push(const Caller& caller, const nlohmann::json& body);
+    PushOutcome push(const Caller& caller, nlohmann::json body);
     // Needs the replica role. The serialized PullResponse (JSON text): the
     // stored envelopes are spliced in as they are, never re-encoded.
     // InputError unless 1 <= limit <= max_pull_limit and since < 2^63.

@@ -148,7 +148,13 @@ public:
     // This replica's own changes not acknowledged yet, in seq order, with
     // their ciphertexts: at most `max_changes`, and no more than `max_bytes`
     // of JSON unless the first change alone is larger (it is still returned).
-    std::vector<nlohmann::json> outbox(std::size_t max_changes, std::size_t max_bytes);
+    // As text: a push request is these spliced together, so that a batch is
+    // never held as JSON trees (their memory is many times the text's).
+    struct OutgoingChange {
+        std::uint64_t seq = 0;
+        std::string envelope;  // the change as JSON, ciphertexts included
+    };
+    std::vector<OutgoingChange> outbox(std::size_t max_changes, std::size_t max_bytes);
     // Records that the server stores this replica's changes up to `seq`.
     // Never goes backwards; InputError beyond the last change written here.
     void acknowledge_pushed(std::uint64_t seq);

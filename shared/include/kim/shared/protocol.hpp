@@ -151,8 +151,11 @@ ChallengeResponse challenge_response_from_json(const nlohmann::json& j);
 TokenRequest token_request_from_json(const nlohmann::json& j);
 TokenResponse token_response_from_json(const nlohmann::json& j);
 PushRequest push_request_from_json(const nlohmann::json& j);
+// From a parsed body that is no longer needed: its arrays are moved, not copied.
+PushRequest push_request_from_json(nlohmann::json&& j);
 PushResponse push_response_from_json(const nlohmann::json& j);
 PullResponse pull_response_from_json(const nlohmann::json& j);
+PullResponse pull_response_from_json(nlohmann::json&& j);
 ErrorBody error_body_from_json(const nlohmann::json& j);
 
 }  // namespace kim::protocol
