@@ -4,6 +4,7 @@
 #include "../keys/key_ring.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/change_rules.hpp"
+#include "kim/shared/crypto.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/ids.hpp"
 
@@ -52,7 +53,7 @@ bool Importer::introduce(const Peer& peer, ImportReport& report) {
     return true;
 }
 
-void Importer::verify(const Change& c) {
+void Importer::verify(const Change& c, std::string_view canonical) {
     const std::string id = c.id();
     if (c.site != site_) {
         throw IntegrityError("change " + id + " belongs to site '" + c.site + "', this replica to '" + site_ + "'");
@@ -63,7 +64,7 @@ void Importer::verify(const Change& c) {
         throw IntegrityError("change " + id + " comes from replica '" + c.origin +
                              "', which is not introduced here; import a change file that includes its introduction");
     }
-    if (!verify_change_signature(c, peer->public_key)) {
+    if (!crypto::verify(peer->public_key, as_bytes(canonical), c.sig)) {
         throw IntegrityError("change " + id + " has a bad signature: it was altered or forged");
     }
     if (!ciphertexts_match_hashes(c)) {
@@ -101,7 +102,9 @@ void Importer::ingest(const Change& c, ImportReport& report) {
         }
         return;
     }
-    const Hash32 hash = change_hash(c);
+    // The canonical bytes once, for the hash and the signature: they are the costly part.
+    const std::string canonical = canonical_bytes(c);
+    const Hash32 hash = crypto::blake2b256(as_bytes(canonical));
     const std::string id = c.id();
     if (const auto held = log_.held(c.origin, c.seq)) {
         if (held->hash == hash && held->sig == c.sig && ciphertexts_match_hashes(c)) {
@@ -112,7 +115,7 @@ void Importer::ingest(const Change& c, ImportReport& report) {
             if (!held->waiting) ++report.duplicates;
             return;
         }
-        verify(c);  // a forgery is reported as such, not as equivocation
+        verify(c, canonical);  // a forgery is reported as such, not as equivocation
         if (held->hash != hash) {
             throw IntegrityError("change " + id + " differs from the change " + id + " already held here: replica '" +
                                  c.origin + "' signed two different changes with one id (equivocation). " + reused_id_advice(c.origin));
@@ -121,7 +124,7 @@ void Importer::ingest(const Change& c, ImportReport& report) {
         if (!held->waiting) ++report.duplicates;
         return;
     }
-    verify(c);
+    verify(c, canonical);
     if (c.seq == 1) {
         if (c.prev != zero_hash) throw IntegrityError("change " + id + " is the first of its replica but names a predecessor (broken chain)");
     } else if (auto before = log_.hash_of(c.origin, c.seq - 1)) {

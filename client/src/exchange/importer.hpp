@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "../log/change_log.hpp"
 #include "../merge/merge_engine.hpp"
@@ -48,7 +49,8 @@ public:
     void ingest(const Change& change, ImportReport& report);
 
 private:
-    void verify(const Change& c);
+    // `canonical`: canonical_bytes(c), which the caller made for the hash.
+    void verify(const Change& c, std::string_view canonical);
     void apply_and_drain(Change c, Hash32 hash, ImportReport& report);
     void restore_ciphertexts(const Change& c, const Hash32& hash, const HeldChange& held);
 

@@ -39,6 +39,9 @@ void configure_writer(sqlite::Database& db) {
     // before a purge do not linger at its end when the TRUNCATE checkpoint
     // after the purge could not finish (a reader was active).
     db.exec("PRAGMA journal_size_limit = 0");
+    // A push batch touches more pages than the default 2 MiB cache holds,
+    // which would spill them into the -wal mid-way (docs/performance.md).
+    db.exec("PRAGMA cache_size = -8192");
 }
 
 void configure_reader(sqlite::Database& db) {
