@@ -245,6 +245,15 @@ int main(int argc, char** argv) {
         kim::crypto::init();
         Report report;
         report.records = read_records(o.records).size();
+        // Read first: a result for another file is refused before the long runs.
+        if (!o.pouchdb.empty()) {
+            report.pouchdb = read_pouchdb_result(o.pouchdb);
+            if (report.pouchdb->records != report.records) {
+                throw std::runtime_error("PouchDB's result " + o.pouchdb.string() + " is for " +
+                                         std::to_string(report.pouchdb->records) + " records, this run for " +
+                                         std::to_string(report.records) + ": run both on the same file");
+            }
+        }
         for (const std::size_t size : {report.records / 10, report.records}) {
             const fs::path home = o.dir / ("kim-bench-replication-source-" + std::to_string(::getpid()));
             fs::remove_all(home);
@@ -265,7 +274,6 @@ int main(int argc, char** argv) {
         }
         std::fprintf(stderr, "floor: SQLite inserts and Ed25519 verifications of the same records\n");
         report.floor = measure_floor(read_records(o.records), o.dir, o.runs);
-        if (!o.pouchdb.empty()) report.pouchdb = read_pouchdb_result(o.pouchdb);
         report.machine = describe_machine(report.pouchdb);
         const std::string table = format_report(report);
         std::cout << table;
