@@ -49,6 +49,7 @@ using namespace kim::bench;
 
 constexpr int incremental_edits = 1000;
 constexpr int single_edit_samples = 21;
+constexpr const char* bundle_passphrase = "benchmark bundle passphrase";
 
 struct Options {
     fs::path records;
@@ -80,13 +81,12 @@ Options parse(int argc, char** argv) {
     return o;
 }
 
-// The first `limit` records of the file.
-std::vector<kim::client::FieldInputs> read_records(const fs::path& file, std::size_t limit = SIZE_MAX) {
+std::vector<kim::client::FieldInputs> read_records(const fs::path& file) {
     std::ifstream in(file);
     if (!in) throw std::runtime_error("cannot read " + file.string() + ": write it with kim_bench_records");
     std::vector<kim::client::FieldInputs> records;
     std::string line;
-    while (records.size() < limit && std::getline(in, line)) {
+    while (std::getline(in, line)) {
         if (line.empty()) continue;
         const auto record = nlohmann::json::parse(line);
         kim::client::FieldInputs fields;
@@ -126,7 +126,7 @@ Source write_source(const fs::path& home, const std::vector<kim::client::FieldIn
         s.cases.insert(s.cases.end(), ids.begin(), ids.end());
     }
     for (std::size_t i = new_cases; i < count; ++i) a.set_fields(s.cases[i - new_cases], records[i]);
-    s.bundle = a.export_site_key("benchmark bundle passphrase", kim::KdfParams::minimal());
+    s.bundle = a.export_site_key(bundle_passphrase, kim::KdfParams::minimal());
     return s;
 }
 
@@ -189,7 +189,7 @@ KimRun run_once(const Options& o, const Source& source, int run) {
 
         auto join = create_options(b_home, "hamborn-b");
         join.join_bundle = source.bundle;
-        join.bundle_passphrase = "benchmark bundle passphrase";
+        join.bundle_passphrase = bundle_passphrase;
         Replica::create(join);
         server.enrol_replica("hamborn-b", "hamborn", Replica::info(b_home).public_key);
         const Timed pull = timed_sync(o, b_home, server.url());
@@ -244,7 +244,8 @@ int main(int argc, char** argv) {
         const Options o = parse(argc, argv);
         kim::crypto::init();
         Report report;
-        report.records = read_records(o.records).size();
+        const auto records = read_records(o.records);
+        report.records = records.size();
         // Read first: a result for another file is refused before the long runs.
         if (!o.pouchdb.empty()) {
             report.pouchdb = read_pouchdb_result(o.pouchdb);
@@ -258,7 +259,7 @@ int main(int argc, char** argv) {
             const fs::path home = o.dir / ("kim-bench-replication-source-" + std::to_string(::getpid()));
             fs::remove_all(home);
             std::fprintf(stderr, "kimsync, %zu changes: writing the source replica (not timed)\n", size);
-            const Source source = write_source(home, read_records(o.records, size), size);
+            const Source source = write_source(home, records, size);
             KimSize& figures = report.kimsync.emplace_back();
             figures.changes = size;
             for (int r = 1; r <= o.runs; ++r) {
@@ -273,7 +274,7 @@ int main(int argc, char** argv) {
             fs::remove_all(home);
         }
         std::fprintf(stderr, "floor: SQLite inserts and Ed25519 verifications of the same records\n");
-        report.floor = measure_floor(read_records(o.records), o.dir, o.runs);
+        report.floor = measure_floor(records, o.dir, o.runs);
         report.machine = describe_machine(report.pouchdb);
         const std::string table = format_report(report);
         std::cout << table;

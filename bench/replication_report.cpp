@@ -121,23 +121,23 @@ std::string format_report(const Report& r) {
     if (p) o << " (PouchDB: " << p->runs << " runs on the same " << whole(static_cast<double>(p->records)) << " records)";
     o << ".\nMachine and versions: " << r.machine << ".\n\n";
     o << "| figure | kimsync | PouchDB | kimsync ÷ PouchDB | goal | |\n|---|---|---|---|---|---|\n";
-    const auto row = [&](const std::string& name, const std::string& mine, const std::optional<double>& theirs,
-                         const std::string& theirs_text, double ratio, const std::string& goal, bool met) {
-        o << "| " << name << " | " << mine << " | " << (theirs ? theirs_text : "not run") << " | "
-          << (theirs ? format("%.2f", ratio) : "") << " | " << goal << " | " << (theirs || goal[0] == '<' ? verdict(met) : "")
-          << " |\n";
+    // `pattern`: printf format of the figures; none for whole numbers with separators.
+    const auto row = [&](const std::string& name, double mine, double theirs, const char* pattern,
+                         const std::string& goal, bool met) {
+        const auto text = [&](double v) { return pattern ? format(pattern, v) : whole(v); };
+        o << "| " << name << " | " << text(mine) << " | " << (p ? text(theirs) : "not run") << " | "
+          << (p ? format("%.2f", mine / theirs) : "") << " | " << goal << " | "
+          << (p || goal[0] == '<' ? verdict(met) : "") << " |\n";
     };
-    const std::optional<double> pp = p ? std::optional(p->push_per_s) : std::nullopt;
-    row("push (changes or docs/s)", whole(push), pp, p ? whole(p->push_per_s) : "", p ? push / p->push_per_s : 0,
-        "≥ 10", p && push >= 10 * p->push_per_s);
-    row("pull, bootstrap (changes or docs/s)", whole(pull), pp, p ? whole(p->pull_per_s) : "", p ? pull / p->pull_per_s : 0,
-        "≥ 10", p && pull >= 10 * p->pull_per_s);
-    row("incremental: 1,000 edits onto the others (s)", format("%.3f", incremental), pp,
-        p ? format("%.3f", p->incremental_s) : "", p ? incremental / p->incremental_s : 0, "< 0.3 s", incremental < 0.3);
-    row("client peak memory (MiB)", format("%.1f", client), pp, p ? format("%.1f", p->client_peak_mib) : "",
-        p ? client / p->client_peak_mib : 0, "≤ 0.25", p && client <= p->client_peak_mib / 4);
-    row("server peak memory (MiB)", format("%.1f", server), pp, p ? format("%.1f", p->server_peak_mib) : "",
-        p ? server / p->server_peak_mib : 0, "≤ 0.25", p && server <= p->server_peak_mib / 4);
+    row("push (changes or docs/s)", push, p ? p->push_per_s : 0, nullptr, "≥ 10", p && push >= 10 * p->push_per_s);
+    row("pull, bootstrap (changes or docs/s)", pull, p ? p->pull_per_s : 0, nullptr, "≥ 10",
+        p && pull >= 10 * p->pull_per_s);
+    row("incremental: 1,000 edits onto the others (s)", incremental, p ? p->incremental_s : 0, "%.3f", "< 0.3 s",
+        incremental < 0.3);
+    row("client peak memory (MiB)", client, p ? p->client_peak_mib : 0, "%.1f", "≤ 0.25",
+        p && client <= p->client_peak_mib / 4);
+    row("server peak memory (MiB)", server, p ? p->server_peak_mib : 0, "%.1f", "≤ 0.25",
+        p && server <= p->server_peak_mib / 4);
     o << "| one small edit: the push answered, server's time (ms) | " << format("%.2f", one_push) << " | | | < 5 ms | "
       << verdict(one_push < 5) << " |\n";
     o << "| one small edit: the whole `sync` (sign-in, push, pull) (ms) | " << format("%.2f", one_edit)
