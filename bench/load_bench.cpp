@@ -248,19 +248,6 @@ std::size_t open_descriptors(pid_t pid) {
     return n;
 }
 
-// utime + stime of a process, in seconds.
-double cpu_seconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::istringstream rest(text.substr(text.rfind(')') + 2));
-    std::string field;
-    double ticks = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-        if (i == 14 || i == 15) ticks += std::stod(field);
-    }
-    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 // Time the process's threads spent on a CPU and waiting in a run queue for
 // one (schedstat), in seconds: on a shared machine the wait is what other
 // programs cost the server.
@@ -455,7 +442,7 @@ Window run_window(const Options& o, Fleet& fleet, const kim::test::ServerProcess
         }
     });
     const auto metrics_before = metrics(server.port());
-    const double cpu_before = cpu_seconds(pid);
+    const double cpu_before = kim::bench::cpu_seconds(pid);
     const double wait_before = cpu_and_wait_seconds(pid).second;
     const double own_before = own_cpu_seconds();
     w.load_start = load_average();
@@ -486,7 +473,7 @@ Window run_window(const Options& o, Fleet& fleet, const kim::test::ServerProcess
     }
     for (auto& worker : workers) worker.join();
     w.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
-    w.server_cpu = cpu_seconds(pid) - cpu_before;
+    w.server_cpu = kim::bench::cpu_seconds(pid) - cpu_before;
     w.server_run_queue = cpu_and_wait_seconds(pid).second - wait_before;
     w.clients_cpu = own_cpu_seconds() - own_before;
     w.load_end = load_average();

@@ -14,9 +14,10 @@
 // on pull, and stored with fsync; B's state digest must equal A's.
 //
 //   kim_bench_replication --records FILE [--runs 3] [--dir DIR] [--pouchdb RESULT.json] [--doc FILE]
-//                         [--server PATH] [--kim PATH]
+//                         [--server PATH] [--kim PATH] [--keep yes]
 // --pouchdb: replicate.mjs's output, for the side-by-side table; --doc: the
-// file whose replication section is rewritten with the table.
+// file whose replication section is rewritten with the table; --keep yes: the
+// runs' folders stay (replicas, server store and log), for profiling.
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,6 +60,7 @@ struct Options {
     fs::path doc;
     fs::path server = KIM_SERVER_BINARY;
     fs::path kim = KIM_CLI_BINARY;
+    bool keep = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -74,6 +76,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--doc") o.doc = v;
         else if (a == "--server") o.server = v;
         else if (a == "--kim") o.kim = v;
+        else if (a == "--keep") o.keep = v == "yes";
         else throw std::invalid_argument("unknown option " + a + " (see the head of bench/replication_bench.cpp)");
     }
     if (o.records.empty()) throw std::invalid_argument("--records FILE is needed (write one with kim_bench_records)");
@@ -133,24 +136,35 @@ Source write_source(const fs::path& home, const std::vector<kim::client::FieldIn
 struct Timed {
     double seconds = 0;
     double peak_mib = 0;
+    double cpu_seconds = 0;         // kim's user + system time
+    double system_seconds = 0;      // of which in the kernel (writes, fsync, network)
+    double server_cpu_seconds = 0;  // kim-server's, over the same sync
 };
 
 // `kim sync` of the replica in `home`, as its user runs it, under GNU time:
 // a child's ru_maxrss counts what it held when forked, before exec, so kim
 // is started by the small `time` process and not by this one, and `time`
 // reports kim's own peak.
-Timed timed_sync(const Options& o, const fs::path& home, const std::string& url) {
-    const fs::path peak_file = home.parent_path() / "kim-peak-kib.txt";
+Timed timed_sync(const Options& o, const fs::path& home, const kim::test::ServerProcess& server) {
+    const fs::path usage_file = home.parent_path() / "kim-usage.txt";
+    const double server_cpu_before = cpu_seconds(server.pid());
     const auto t0 = Clock::now();
-    const auto r = kim::test::run_process(
-        {"/usr/bin/time", "--format=%M", "--output=" + peak_file.string(), o.kim.string(), "sync", "--quiet", "--server", url},
-        {{"KIM_HOME", home.string()}, {"KIM_PASSPHRASE", bench_passphrase}});
-    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    const auto r = kim::test::run_process({"/usr/bin/time", "--format=%M %U %S", "--output=" + usage_file.string(),
+                                           o.kim.string(), "sync", "--quiet", "--server", server.url()},
+                                          {{"KIM_HOME", home.string()}, {"KIM_PASSPHRASE", bench_passphrase}});
+    Timed t;
+    t.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    t.server_cpu_seconds = cpu_seconds(server.pid()) - server_cpu_before;
     if (r.exit_code != 0) throw std::runtime_error("kim sync in " + home.string() + " failed: " + r.err);
-    std::ifstream in(peak_file);
-    double kib = 0;
-    if (!(in >> kib) || kib <= 0) throw std::runtime_error("GNU time gave no peak memory for kim sync in " + home.string());
-    return {seconds, kib / 1024.0};
+    std::ifstream in(usage_file);
+    double kib = 0, user = 0, system = 0;
+    if (!(in >> kib >> user >> system) || kib <= 0) {
+        throw std::runtime_error("GNU time gave no peak memory for kim sync in " + home.string());
+    }
+    t.peak_mib = kib / 1024.0;
+    t.cpu_seconds = user + system;
+    t.system_seconds = system;
+    return t;
 }
 
 void expect_converged(const fs::path& a_home, const fs::path& b_home, const std::string& when) {
@@ -185,22 +199,22 @@ KimRun run_once(const Options& o, const Source& source, int run) {
         kim::test::ServerProcess server(o.server, dir / "server");
         server.start();
         server.enrol_replica("hamborn-a", "hamborn", Replica::info(a_home).public_key);
-        const Timed push = timed_sync(o, a_home, server.url());
+        const Timed push = timed_sync(o, a_home, server);
 
         auto join = create_options(b_home, "hamborn-b");
         join.join_bundle = source.bundle;
         join.bundle_passphrase = bundle_passphrase;
         Replica::create(join);
         server.enrol_replica("hamborn-b", "hamborn", Replica::info(b_home).public_key);
-        const Timed pull = timed_sync(o, b_home, server.url());
+        const Timed pull = timed_sync(o, b_home, server);
         expect_converged(a_home, b_home, "after the bootstrap");
 
         {
             Replica a = Replica::open(a_home, bench_passphrase);
             for (int k = 0; k < incremental_edits; ++k) a.set_fields(source.case_for(k), {{"phase", "monitoring"}});
         }
-        const Timed inc_push = timed_sync(o, a_home, server.url());
-        const Timed inc_pull = timed_sync(o, b_home, server.url());
+        const Timed inc_push = timed_sync(o, a_home, server);
+        const Timed inc_pull = timed_sync(o, b_home, server);
         expect_converged(a_home, b_home, "after the incremental sync");
 
         std::vector<double> one_edit;
@@ -229,11 +243,16 @@ KimRun run_once(const Options& o, const Source& source, int run) {
         result.client_peak_mib = std::max({push.peak_mib, pull.peak_mib, inc_push.peak_mib, inc_pull.peak_mib});
         std::fprintf(stderr, "  run %d: client peaks (MiB): push %.1f, pull %.1f, incremental %.1f and %.1f\n", run,
                      push.peak_mib, pull.peak_mib, inc_push.peak_mib, inc_pull.peak_mib);
+        // Where a rate's time goes: the wall time against the CPU of each side.
+        for (const auto& [phase, t] : {std::pair{"push", push}, {"pull", pull}, {"incremental push", inc_push}, {"incremental pull", inc_pull}}) {
+            std::fprintf(stderr, "  run %d: %s: %.2f s, kim %.2f s CPU (%.2f s in the kernel), kim-server %.2f s CPU\n", run,
+                         phase, t.seconds, t.cpu_seconds, t.system_seconds, t.server_cpu_seconds);
+        }
         result.server_peak_mib = peak_mib(server.pid());
         if (result.server_peak_mib <= 0) throw std::runtime_error("cannot read kim-server's peak memory from /proc");
         server.stop();
     }
-    fs::remove_all(dir);
+    if (!o.keep) fs::remove_all(dir);
     return result;
 }
 

@@ -2,7 +2,11 @@
 #include "workload.hpp"
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <fstream>
+#include <iterator>
+#include <sstream>
 
 namespace kim::bench {
 
@@ -17,6 +21,19 @@ double peak_mib(pid_t pid) {
         if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
     }
     return 0;
+}
+
+double cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // The fields after the command name, which may hold spaces: utime and stime are the 14th and 15th.
+    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14 || i == 15) ticks += std::stod(field);
+    }
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 client::CreateOptions create_options(const fs::path& home, const std::string& replica) {

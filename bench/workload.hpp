@@ -16,6 +16,9 @@ namespace kim::bench {
 // Peak resident memory of a running process (VmHWM), in MiB.
 double peak_mib(pid_t pid);
 
+// CPU time (user + system) a running process has used so far, in seconds.
+double cpu_seconds(pid_t pid);
+
 // Options for a replica of site "hamborn" with the minimal key derivation
 // cost (key derivation is not what is measured).
 client::CreateOptions create_options(const std::filesystem::path& home, const std::string& replica);

@@ -226,7 +226,8 @@ ImportReport Replica::import_changes(const nlohmann::json& bundle) {
     sqlite::Transaction tx(*impl_->db);  // all of the file or none of it
     Importer importer(impl_->log, impl_->merge, impl_->catalogue, impl_->keys.site_key, impl_->site, impl_->clock);
     for (const auto& peer : file.introductions) report.introduced += importer.introduce(peer, report) ? 1 : 0;
-    for (const auto& c : changes) importer.ingest(c, report);
+    const auto prepared = importer.prepare(changes);
+    for (std::size_t i = 0; i < changes.size(); ++i) importer.ingest(changes[i], prepared[i], report);
     report.waiting = impl_->log.pending_count();
     if (report.waiting > 0 && impl_->merge.any_erased()) impl_->merge.purge_held_of_erased();
     meta::put(*impl_->db, meta::last_hlc, std::to_string(impl_->clock.last()));

@@ -101,7 +101,7 @@ std::vector<Replica::OutgoingChange> Replica::outbox(std::size_t max_changes, st
             throw IntegrityError("change " + change_id(impl_->replica, seq) +
                                  " written here is missing from the replica's log; restore the replica from a backup");
         }
-        std::string envelope = change_to_json(*change).dump();
+        std::string envelope = envelope_text(*change);
         // The first change goes even when it alone exceeds the bound: it
         // cannot be split, and the caller decides what to do with it.
         if (!out.empty() && bytes + envelope.size() > max_bytes) break;
@@ -150,7 +150,8 @@ ImportReport Replica::apply_pulled(const protocol::PullResponse& page) {
     Importer importer(impl_->log, impl_->merge, impl_->catalogue, impl_->keys.site_key, impl_->site, impl_->clock,
                       ImportSource::server);
     for (const auto& peer : peers) report.introduced += importer.introduce(peer, report) ? 1 : 0;
-    for (const auto& c : changes) importer.ingest(c, report);
+    const auto prepared = importer.prepare(changes);
+    for (std::size_t i = 0; i < changes.size(); ++i) importer.ingest(changes[i], prepared[i], report);
     report.waiting = impl_->log.pending_count();
     if (report.waiting > 0 && impl_->merge.any_erased()) impl_->merge.purge_held_of_erased();
     if (page.next > meta_number(db, meta::sync_pull_cursor)) meta::put(db, meta::sync_pull_cursor, std::to_string(page.next));

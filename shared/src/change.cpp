@@ -16,14 +16,6 @@ const FieldOp* Change::op(std::string_view field) const {
     return nullptr;
 }
 
-std::string canonical_bytes(const Change& c) {
-    // nlohmann::json keeps object keys in a std::map, so dump() sorts them
-    // bytewise; all our keys are ASCII, so that is also code-point order.
-    nlohmann::json j = change_to_json(c, /*with_ct=*/false);
-    j.erase("sig");
-    return j.dump();
-}
-
 Hash32 change_hash(const Change& c) { return crypto::blake2b256(as_bytes(canonical_bytes(c))); }
 
 void seal_change(Change& c, const crypto::SigningSecret& key) {

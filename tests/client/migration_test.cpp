@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "kim/client/replica.hpp"
 #include "kim/shared/errors.hpp"
@@ -101,4 +103,58 @@ TEST(migration, conflicts_of_a_version_1_replica_are_listed_after_the_upgrade) {
     a.resolve(id, "need.wohnen", "2");
     EXPECT_TRUE(a.conflicts().empty());
     EXPECT_EQ(a.status().conflicts, 0u);
+}
+
+namespace {
+
+std::vector<std::string> log_rows(const fs::path& db_file) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(db_file.c_str(), &db), SQLITE_OK);
+    std::vector<std::string> rows;
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db,
+                                 "SELECT arrival || ' ' || origin || ' ' || seq || ' ' || hex(hash) || ' ' || record || ' ' || "
+                                 "hlc || ' ' || body FROM changes ORDER BY arrival",
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) rows.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rows;
+}
+
+std::string table_sql(const fs::path& db_file, const std::string& table) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(db_file.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", -1, &st, nullptr), SQLITE_OK);
+    sqlite3_bind_text(st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+    std::string sql = sqlite3_step(st) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) : "";
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return sql;
+}
+
+}  // namespace
+
+// Version 3 keeps the log in a rowid table in arrival order: every change of
+// the older table is there, unchanged, and the replica goes on writing after it.
+TEST(migration, version_3_keeps_every_change_of_the_log_in_arrival_order) {
+    kim::test::TempDir dir;
+    const fs::path home = copy_fixture(dir);
+    const auto before = log_rows(home / "replica.db");
+    ASSERT_FALSE(before.empty());
+    ASSERT_NE(table_sql(home / "replica.db", "changes").find("WITHOUT ROWID"), std::string::npos);
+    {
+        auto replica = Replica::open(home, "fixture-passphrase-v1");
+        replica.set_fields(fixture_case_id(), {{"phase", "assessment"}});
+    }
+    const auto after = log_rows(home / "replica.db");
+    EXPECT_EQ(table_sql(home / "replica.db", "changes").find("WITHOUT ROWID"), std::string::npos);
+    ASSERT_EQ(after.size(), before.size() + 1);
+    EXPECT_TRUE(std::equal(before.begin(), before.end(), after.begin()));
+    // The new change came after the old ones, with the next arrival number.
+    EXPECT_EQ(after.back().substr(0, after.back().find(' ')), std::to_string(before.size() + 1));
+    auto replica = Replica::open(home, "fixture-passphrase-v1");
+    EXPECT_EQ(replica.read(fixture_case_id()).field("phase")->shown.value, "assessment");
 }

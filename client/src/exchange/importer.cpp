@@ -1,16 +1,22 @@
 // The checks a foreign change passes before it touches the merge state.
 #include "importer.hpp"
 
+#include <map>
+
 #include "../keys/key_ring.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/change_rules.hpp"
 #include "kim/shared/crypto.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/ids.hpp"
+#include "kim/shared/parallel.hpp"
 
 namespace kim::client {
 
 namespace {
+
+// Below this many changes per core, a page is prepared on one thread.
+constexpr std::size_t min_changes_per_thread = 32;
 
 std::string reused_id_advice(const std::string& origin) {
     return "This happens when the folder of replica '" + origin +
@@ -41,7 +47,7 @@ bool Importer::introduce(const Peer& peer, ImportReport& report) {
                              "replica was set up without --join. A second replica of a site must be created with "
                              "`kim init --join KEYFILE` (from `kim key export` on a replica of the site)");
     }
-    if (auto known = log_.peer(peer.replica)) {
+    if (const Peer* known = known_peer(peer.replica)) {
         if (known->public_key != peer.public_key) {
             throw IntegrityError("replica '" + peer.replica +
                                  "' is already known here with another public key: two devices use the same replica id. "
@@ -50,21 +56,61 @@ bool Importer::introduce(const Peer& peer, ImportReport& report) {
         return false;
     }
     log_.add_peer(peer);
+    peers_[peer.replica] = peer;
     return true;
 }
 
-void Importer::verify(const Change& c, std::string_view canonical) {
+const Peer* Importer::known_peer(const std::string& origin) {
+    auto it = peers_.find(origin);
+    if (it == peers_.end()) it = peers_.emplace(origin, log_.peer(origin)).first;
+    return it->second ? &*it->second : nullptr;
+}
+
+std::vector<Importer::Prepared> Importer::prepare(const std::vector<Change>& changes) {
+    // What is held of each origin, from the database on this thread: an
+    // origin's log holds seq 1 to its tip without a gap, and anything else
+    // held waits in `pending`, which is empty but for gaps.
+    std::map<std::string, std::uint64_t, std::less<>> tips;
+    for (const auto& c : changes) {
+        if (!tips.contains(c.origin)) tips.emplace(c.origin, log_.tip(c.origin).seq);
+    }
+    const bool some_pending = log_.pending_count() > 0;
+    std::vector<Prepared> out(changes.size());
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        const Change& c = changes[i];
+        out[i].held_before = c.seq <= tips.at(c.origin) || (some_pending && log_.holds(c.origin, c.seq));
+    }
+    // Keys too; then the workers touch only their own change and slot.
+    for (const auto& [origin, _] : tips) static_cast<void>(known_peer(origin));
+    for_each_index_in_parallel(changes.size(), min_changes_per_thread, [&](std::size_t i) {
+        const Change& c = changes[i];
+        // The canonical bytes once, for the hash and the signature.
+        const std::string canonical = canonical_bytes(c);
+        out[i].hash = crypto::blake2b256(as_bytes(canonical));
+        // A change held already is checked by ingest against what is held,
+        // and its signature only when that differs: re-importing stays cheap.
+        const auto& peer = peers_.find(c.origin)->second;
+        if (peer && !out[i].held_before) out[i].signature_ok = crypto::verify(peer->public_key, as_bytes(canonical), c.sig);
+    });
+    return out;
+}
+
+void Importer::verify(const Change& c, const Prepared& prepared) {
     const std::string id = c.id();
     if (c.site != site_) {
         throw IntegrityError("change " + id + " belongs to site '" + c.site + "', this replica to '" + site_ + "'");
     }
     check_change_against_catalogue(catalogue_, c);
-    const auto peer = log_.peer(c.origin);
+    const Peer* peer = known_peer(c.origin);
     if (!peer) {
         throw IntegrityError("change " + id + " comes from replica '" + c.origin +
                              "', which is not introduced here; import a change file that includes its introduction");
     }
-    if (!crypto::verify(peer->public_key, as_bytes(canonical), c.sig)) {
+    // Prepared before this page's or file's changes were ingested, after its
+    // introductions; a peer's key never changes, so the check still holds.
+    const bool signature_ok =
+        prepared.signature_ok ? *prepared.signature_ok : crypto::verify(peer->public_key, as_bytes(canonical_bytes(c)), c.sig);
+    if (!signature_ok) {
         throw IntegrityError("change " + id + " has a bad signature: it was altered or forged");
     }
     if (!ciphertexts_match_hashes(c)) {
@@ -87,9 +133,9 @@ void Importer::verify(const Change& c, std::string_view canonical) {
     }
 }
 
-void Importer::ingest(const Change& c, ImportReport& report) {
+void Importer::ingest(const Change& c, const Prepared& prepared, ImportReport& report) {
     ++report.received;
-    if (source_ == ImportSource::server && c.site == site_ && !log_.peer(c.origin)) {
+    if (source_ == ImportSource::server && c.site == site_ && !known_peer(c.origin)) {
         // Unreadable and unverifiable here: not applied, not held, and it does
         // not block the page (another site's change, or a forged one, still
         // does: see verify).
@@ -102,11 +148,13 @@ void Importer::ingest(const Change& c, ImportReport& report) {
         }
         return;
     }
-    // The canonical bytes once, for the hash and the signature: they are the costly part.
-    const std::string canonical = canonical_bytes(c);
-    const Hash32 hash = crypto::blake2b256(as_bytes(canonical));
+    const Hash32& hash = prepared.hash;
     const std::string id = c.id();
-    if (const auto held = log_.held(c.origin, c.seq)) {
+    // Looked up only when it may be there: held before this page or file,
+    // or a second copy within it.
+    const bool second_copy = !ingested_.emplace(c.origin, c.seq).second;
+    const auto held = prepared.held_before || second_copy ? log_.held(c.origin, c.seq) : std::nullopt;
+    if (held) {
         if (held->hash == hash && held->sig == c.sig && ciphertexts_match_hashes(c)) {
             // The same signed bytes were verified when first received: no
             // second signature check, so re-importing a full file stays cheap.
@@ -115,7 +163,7 @@ void Importer::ingest(const Change& c, ImportReport& report) {
             if (!held->waiting) ++report.duplicates;
             return;
         }
-        verify(c, canonical);  // a forgery is reported as such, not as equivocation
+        verify(c, prepared);  // a forgery is reported as such, not as equivocation
         if (held->hash != hash) {
             throw IntegrityError("change " + id + " differs from the change " + id + " already held here: replica '" +
                                  c.origin + "' signed two different changes with one id (equivocation). " + reused_id_advice(c.origin));
@@ -124,7 +172,7 @@ void Importer::ingest(const Change& c, ImportReport& report) {
         if (!held->waiting) ++report.duplicates;
         return;
     }
-    verify(c, canonical);
+    verify(c, prepared);
     if (c.seq == 1) {
         if (c.prev != zero_hash) throw IntegrityError("change " + id + " is the first of its replica but names a predecessor (broken chain)");
     } else if (auto before = log_.hash_of(c.origin, c.seq - 1)) {

@@ -3,9 +3,13 @@
 // chain (gaps wait in `pending`), duplicates and equivocation.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "../log/change_log.hpp"
 #include "../merge/merge_engine.hpp"
@@ -43,14 +47,27 @@ public:
     // the server, an introduction the site key does not vouch for is skipped
     // with a warning in `report` (false).
     bool introduce(const Peer& peer, ImportReport& report);
+    // What ingest needs that the database does not hold: a change's hash and,
+    // for a new change of an origin introduced here, whether its signature
+    // verifies.
+    // Made for a whole page or file at once (after its introductions), on
+    // every core: the signature checks are most of the work of a pull.
+    struct Prepared {
+        Hash32 hash{};
+        bool held_before = true;           // false: certainly not held when the page or file came
+        std::optional<bool> signature_ok;  // empty: not checked (origin unknown, or the change held already)
+    };
+    std::vector<Prepared> prepare(const std::vector<Change>& changes);
+
     // Throws IntegrityError/InputError naming the change when it is refused.
     // From the server, a change of an origin not introduced here is skipped
-    // (report.unvouched) and not held.
-    void ingest(const Change& change, ImportReport& report);
+    // (report.unvouched) and not held. `prepared`: prepare()'s for `change`.
+    void ingest(const Change& change, const Prepared& prepared, ImportReport& report);
 
 private:
-    // `canonical`: canonical_bytes(c), which the caller made for the hash.
-    void verify(const Change& c, std::string_view canonical);
+    // The peer as stored, read once per page or file.
+    const Peer* known_peer(const std::string& origin);
+    void verify(const Change& c, const Prepared& prepared);
     void apply_and_drain(Change c, Hash32 hash, ImportReport& report);
     void restore_ciphertexts(const Change& c, const Hash32& hash, const HeldChange& held);
 
@@ -62,6 +79,8 @@ private:
     HybridClock& clock_;
     ImportSource source_;
     std::set<std::string> unvouched_origins_;  // warned about once
+    std::map<std::string, std::optional<Peer>, std::less<>> peers_;
+    std::set<std::pair<std::string, std::uint64_t>> ingested_;  // (origin, seq) ingested so far
 };
 
 }  // namespace kim::client

@@ -1,7 +1,6 @@
 // SQL behind the change log.
 #include "change_log.hpp"
 
-#include "../store/meta.hpp"
 #include "kim/shared/errors.hpp"
 
 namespace kim::client {
@@ -43,6 +42,15 @@ std::optional<HeldChange> ChangeLog::held(std::string_view origin, std::uint64_t
     return std::nullopt;
 }
 
+bool ChangeLog::holds(std::string_view origin, std::uint64_t seq) {
+    sqlite::Statement st(db_,
+                         "SELECT EXISTS(SELECT 1 FROM changes WHERE origin = ?1 AND seq = ?2) "
+                         "OR EXISTS(SELECT 1 FROM pending WHERE origin = ?1 AND seq = ?2)");
+    st.bind(1, origin).bind(2, static_cast<std::int64_t>(seq));
+    st.step();
+    return st.integer(0) != 0;
+}
+
 ChainTip ChangeLog::tip(std::string_view origin) {
     sqlite::Statement st(db_, "SELECT seq, hash FROM changes WHERE origin = ? ORDER BY seq DESC LIMIT 1");
     st.bind(1, origin);
@@ -51,19 +59,15 @@ ChainTip ChangeLog::tip(std::string_view origin) {
 }
 
 void ChangeLog::append(const Change& c, const Hash32& hash) {
-    const auto next = meta::get(db_, meta::next_arrival);
-    const std::int64_t arrival = next ? std::stoll(*next) : 1;
-    meta::put(db_, meta::next_arrival, std::to_string(arrival + 1));
-
-    sqlite::Statement st(db_,
-                         "INSERT INTO changes(origin, seq, hash, record, hlc, body, arrival) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    // `arrival` is the rowid: SQLite numbers the change after the last one
+    // (changes are never deleted, so a number is never given twice).
+    sqlite::Statement st(db_, "INSERT INTO changes(origin, seq, hash, record, hlc, body) VALUES(?, ?, ?, ?, ?, ?)");
     st.bind(1, c.origin)
         .bind(2, static_cast<std::int64_t>(c.seq))
         .bind(3, hash)
         .bind(4, c.record)
         .bind(5, static_cast<std::int64_t>(c.hlc))
-        .bind(6, change_to_json(c, /*with_ct=*/false).dump())
-        .bind(7, arrival)
+        .bind(6, envelope_text(c, /*with_ct=*/false))
         .run();
     sqlite::Statement ct(db_, "INSERT INTO ciphertexts(origin, seq, field, ct) VALUES(?, ?, ?, ?)");
     for (const auto& op : c.ops) {
@@ -132,7 +136,7 @@ void ChangeLog::add_pending(const Change& c, const Hash32& hash) {
     st.bind(1, c.origin)
         .bind(2, static_cast<std::int64_t>(c.seq))
         .bind(3, hash)
-        .bind(4, change_to_json(c, /*with_ct=*/true).dump())
+        .bind(4, envelope_text(c, /*with_ct=*/true))
         .run();
 }
 
@@ -172,7 +176,7 @@ std::uint64_t ChangeLog::purge_pending(const std::function<bool(const Change&)>&
     }
     sqlite::Statement up(db_, "UPDATE pending SET body = ? WHERE origin = ? AND seq = ?");
     for (const auto& c : stripped) {
-        up.bind(1, change_to_json(c, /*with_ct=*/true).dump()).bind(2, c.origin).bind(3, static_cast<std::int64_t>(c.seq)).run();
+        up.bind(1, envelope_text(c, /*with_ct=*/true)).bind(2, c.origin).bind(3, static_cast<std::int64_t>(c.seq)).run();
     }
     return stripped.size();
 }

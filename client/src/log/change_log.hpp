@@ -37,6 +37,8 @@ public:
 
     std::optional<Hash32> hash_of(std::string_view origin, std::uint64_t seq);
     std::optional<HeldChange> held(std::string_view origin, std::uint64_t seq);
+    // Whether held() finds something, without reading the change.
+    bool holds(std::string_view origin, std::uint64_t seq);
     ChainTip tip(std::string_view origin);
     // Stores the envelope and its ciphertexts (call inside a transaction).
     void append(const Change& c, const Hash32& hash);

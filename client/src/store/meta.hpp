@@ -15,7 +15,6 @@ inline constexpr std::string_view replica = "replica";
 inline constexpr std::string_view public_key = "public_key";
 inline constexpr std::string_view sealed_keys = "sealed_keys";
 inline constexpr std::string_view last_hlc = "last_hlc";
-inline constexpr std::string_view next_arrival = "next_arrival";
 
 // Sync with the server (docs/decisions.md, entries "Sync: …"). The cursor, the
 // acknowledged seq and the last sync time belong to `sync_state_server`: they

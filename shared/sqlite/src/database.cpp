@@ -9,7 +9,21 @@
 
 namespace kim::sqlite {
 
+namespace {
+
+// SQLite's memory statistics take a global mutex on every allocation, and
+// nothing here reads them. sqlite3_config works only before SQLite's first
+// use in the process; later (another library opened a database first) it
+// refuses, and the statistics simply stay on.
+void configure_sqlite_once() {
+    static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    static_cast<void>(configured);
+}
+
+}  // namespace
+
 Database::Database(const std::filesystem::path& file, Mode mode) : file_(file.string()) {
+    configure_sqlite_once();
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
                       (mode == Mode::read_write_create ? SQLITE_OPEN_CREATE : 0);
     const int rc = sqlite3_open_v2(file_.c_str(), &db_, flags, nullptr);

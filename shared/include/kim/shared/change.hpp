@@ -52,12 +52,15 @@ struct Change {
 // The envelope as JSON. `with_ct=false` leaves out the ciphertexts (what an
 // auditor or a purged log holds); the signature is always included.
 nlohmann::json change_to_json(const Change& c, bool with_ct = true);
+// The same bytes as change_to_json(c, with_ct).dump(), written without a
+// JSON tree (change_text.cpp): for storing and sending.
+std::string envelope_text(const Change& c, bool with_ct = true);
 // Strict parse: unknown keys, wrong types, unsorted ops or parents, bad ids,
 // bad base64 or sizes are refused with an InputError naming the place.
 Change change_from_json(const nlohmann::json& j);
 
 // Canonical bytes: the JSON without `sig` and without any `ct`, keys sorted,
-// no white space, integers only, UTF-8.
+// no white space, integers only, UTF-8 (written as envelope_text is).
 std::string canonical_bytes(const Change& c);
 Hash32 change_hash(const Change& c);
 
