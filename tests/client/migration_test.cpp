@@ -83,12 +83,14 @@ TEST(migration, conflicts_of_a_version_1_replica_are_listed_after_the_upgrade) {
         kim::test::sync_all({&a, &b});
         ASSERT_EQ(a.conflicts().size(), 2u);
     }
-    // Back to what version 1 wrote: no table of conflicted places.
+    // Back to what version 1 wrote: no table of conflicted places, an index
+    // of the heads (the log's layout of version 3 reads as version 1's).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir / "a" / "replica.db").c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "DROP TRIGGER conflicted_on_new_head; DROP TRIGGER conflicted_on_demoted_head; "
-                           "DROP TABLE conflicted; PRAGMA user_version = 1",
+                           "DROP TABLE conflicted; CREATE INDEX field_ops_heads ON field_ops(is_head, record, field); "
+                           "PRAGMA user_version = 1",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
@@ -135,22 +137,38 @@ std::string table_sql(const fs::path& db_file, const std::string& table) {
     return sql;
 }
 
+int index_count(const fs::path& db_file, const std::string& index) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(db_file.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = ?", -1, &st, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_text(st, 1, index.c_str(), -1, SQLITE_TRANSIENT);
+    const int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
 }  // namespace
 
-// Version 3 keeps the log in a rowid table in arrival order: every change of
+// Versions 3 and 4 keep the log in a rowid table in arrival order: every change of
 // the older table is there, unchanged, and the replica goes on writing after it.
-TEST(migration, version_3_keeps_every_change_of_the_log_in_arrival_order) {
+TEST(migration, versions_3_and_4_keep_every_change_of_the_log_in_arrival_order) {
     kim::test::TempDir dir;
     const fs::path home = copy_fixture(dir);
     const auto before = log_rows(home / "replica.db");
     ASSERT_FALSE(before.empty());
     ASSERT_NE(table_sql(home / "replica.db", "changes").find("WITHOUT ROWID"), std::string::npos);
+    ASSERT_EQ(index_count(home / "replica.db", "field_ops_heads"), 1);
     {
         auto replica = Replica::open(home, "fixture-passphrase-v1");
         replica.set_fields(fixture_case_id(), {{"phase", "assessment"}});
     }
     const auto after = log_rows(home / "replica.db");
     EXPECT_EQ(table_sql(home / "replica.db", "changes").find("WITHOUT ROWID"), std::string::npos);
+    // Version 4: the heads are found through field_ops' own key.
+    EXPECT_EQ(index_count(home / "replica.db", "field_ops_heads"), 0);
     ASSERT_EQ(after.size(), before.size() + 1);
     EXPECT_TRUE(std::equal(before.begin(), before.end(), after.begin()));
     // The new change came after the old ones, with the next arrival number.
