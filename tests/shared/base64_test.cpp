@@ -78,6 +78,13 @@ TEST(base64, refuses_non_canonical_trailing_bits) {
     // Same for two bytes: "Zm8=" is canonical, "Zm9=" is not.
     ASSERT_TRUE(base64_decode("Zm8=").has_value());
     EXPECT_FALSE(base64_decode("Zm9=").has_value());
+    // And at the end of a longer text: every stray bit pattern of its last group.
+    const std::string head = "Zm9vYmFyZm9vYmFy";
+    ASSERT_TRUE(base64_decode(head + "Zg==").has_value());
+    ASSERT_TRUE(base64_decode(head + "Zm8=").has_value());
+    for (const char* tail : {"Zh==", "Zi==", "Zp==", "Zv==", "Zm9=", "Zm+=", "Zm/="}) {
+        EXPECT_FALSE(base64_decode(head + tail).has_value()) << tail;
+    }
 }
 
 TEST(base64, refuses_garbage_and_misplaced_padding) {
