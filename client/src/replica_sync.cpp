@@ -89,9 +89,10 @@ void Replica::set_ca_file(std::string_view path) {
     meta::put(*impl_->db, meta::sync_ca_file, stored);
 }
 
-std::vector<Replica::OutgoingChange> Replica::outbox(std::size_t max_changes, std::size_t max_bytes) {
+std::vector<Replica::OutgoingChange> Replica::outbox(std::size_t max_changes, std::size_t max_bytes,
+                                                    std::optional<std::uint64_t> after) {
     auto& db = *impl_->db;
-    const std::uint64_t pushed = meta_number(db, meta::sync_pushed_seq);
+    const std::uint64_t pushed = std::max(meta_number(db, meta::sync_pushed_seq), after.value_or(0));
     const std::uint64_t written = impl_->log.tip(impl_->replica).seq;
     std::vector<OutgoingChange> out;
     std::size_t bytes = 0;

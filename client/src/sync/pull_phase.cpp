@@ -1,6 +1,8 @@
 // Pulling the site's changes page by page from the stored cursor; each page
 // is verified and applied with its cursor in one transaction.
 #include <algorithm>
+#include <functional>
+#include <future>
 
 #include "../exchange/importer.hpp"
 #include "kim/shared/errors.hpp"
@@ -30,27 +32,44 @@ void add(ImportReport& total, const ImportReport& page) {
 
 }  // namespace
 
+namespace {
+
+protocol::PullResponse fetch_page(ServerSession& session, std::uint64_t cursor, std::size_t limit) {
+    const std::string target =
+        std::string(protocol::path_pull) + "?since=" + std::to_string(cursor) + "&limit=" + std::to_string(limit);
+    const HttpResponse r = session.send("GET", target);
+    if (r.status != 200) session.fail(r, "the pull after cursor " + std::to_string(cursor));
+    try {
+        return protocol::pull_response_from_json(session.parse(r, "the server's page of changes"));
+    } catch (const InputError& e) {
+        throw Error("the server at " + session.server() + " sent a page that is not protocol v1: " + e.what());
+    }
+}
+
+}  // namespace
+
 void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& options, SyncReport& report) {
     std::uint64_t cursor = replica.sync_state().pull_cursor;
     const std::size_t limit = std::clamp<std::size_t>(options.pull_limit, 1, protocol::max_pull_limit);
     SyncProgress progress;
     progress.phase = SyncProgress::Phase::pull;
     report.cursor = cursor;
+    if (options.stop_requested && options.stop_requested()) {
+        report.stopped = true;
+        return;
+    }
+    protocol::PullResponse page = fetch_page(session, cursor, limit);
     for (;;) {
-        if (options.stop_requested && options.stop_requested()) {
-            report.stopped = true;
-            return;
+        if (page.more && page.next <= cursor) {
+            throw Error("the server at " + session.server() + " says more changes remain but does not move its cursor past " +
+                        std::to_string(cursor) + "; the sync stops to avoid a loop. Tell the server's administrator");
         }
-        const std::string target =
-            std::string(protocol::path_pull) + "?since=" + std::to_string(cursor) + "&limit=" + std::to_string(limit);
-        const HttpResponse r = session.send("GET", target);
-        if (r.status != 200) session.fail(r, "the pull after cursor " + std::to_string(cursor));
-        protocol::PullResponse page;
-        try {
-            page = protocol::pull_response_from_json(session.parse(r, "the server's page of changes"));
-        } catch (const InputError& e) {
-            throw Error("the server at " + session.server() + " sent a page that is not protocol v1: " + e.what());
-        }
+        // The next page travels and is parsed while this one is applied: the
+        // session is used only by the fetch until it is done, the replica
+        // only here (a future from std::async waits for it when it goes,
+        // also on an error).
+        std::future<protocol::PullResponse> next;
+        if (page.more) next = std::async(std::launch::async, fetch_page, std::ref(session), page.next, limit);
         ImportReport applied;
         try {
             applied = replica.apply_pulled(page);
@@ -70,10 +89,6 @@ void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& opt
         add(report.applied, applied);
         report.pulled += page.changes.size();
         ++report.pages;
-        if (page.more && page.next <= cursor) {
-            throw Error("the server at " + session.server() + " says more changes remain but does not move its cursor past " +
-                        std::to_string(cursor) + "; the sync stops to avoid a loop. Tell the server's administrator");
-        }
         cursor = std::max(cursor, page.next);
         report.cursor = cursor;
         progress.pulled = report.pulled;
@@ -82,6 +97,11 @@ void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& opt
         progress.more = page.more;
         if (options.progress) options.progress(progress);
         if (!page.more) return;
+        if (options.stop_requested && options.stop_requested()) {
+            report.stopped = true;  // the page fetched meanwhile is dropped
+            return;
+        }
+        page = next.get();
     }
 }
 

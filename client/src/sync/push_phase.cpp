@@ -1,6 +1,7 @@
 // Pushing the outbox: batches under the server's limits, acknowledgements
 // recorded per stored batch, refusals reported, never anything deleted.
 #include <algorithm>
+#include <future>
 #include <unordered_map>
 
 #include "kim/shared/errors.hpp"
@@ -74,13 +75,12 @@ void push_outbox(ServerSession& session, Replica& replica, const SyncOptions& op
     progress.phase = SyncProgress::Phase::push;
     progress.to_push = replica.sync_state().outbox;
 
-    for (;;) {
+    std::vector<Replica::OutgoingChange> batch = replica.outbox(max_changes, max_bytes);
+    while (!batch.empty()) {
         if (options.stop_requested && options.stop_requested()) {
             report.stopped = true;
             return;
         }
-        const std::vector<Replica::OutgoingChange> batch = replica.outbox(max_changes, max_bytes);
-        if (batch.empty()) return;
         const std::uint64_t last_seq = batch.back().seq;
         std::vector<std::string> ids;
         ids.reserve(batch.size());
@@ -92,11 +92,23 @@ void push_outbox(ServerSession& session, Replica& replica, const SyncOptions& op
                         " MiB as JSON, more than the server takes in one request (" +
                         std::to_string(protocol::max_request_body_bytes >> 20) + " MiB); it cannot be pushed");
         }
+        // The next batch is read from the replica while this one travels and
+        // is stored: the two sides work at once instead of in turn. This
+        // thread does not touch the replica until it has the batch (a future
+        // from std::async waits for it when it goes, also on an error).
+        std::future<std::vector<Replica::OutgoingChange>> next;
+        if (progress.pushed + batch.size() < progress.to_push) {
+            next = std::async(std::launch::async,
+                              [&replica, max_changes, max_bytes, last_seq] { return replica.outbox(max_changes, max_bytes, last_seq); });
+        }
+        batch.clear();
         const HttpResponse r = session.send("POST", std::string(protocol::path_push), std::move(body));
         if (r.status == 413 && ids.size() > 1) {
             // A server with tighter limits than protocol v1's: smaller batches.
+            if (next.valid()) next.wait();
             max_changes = std::max<std::size_t>(1, ids.size() / 2);
             max_bytes = std::max<std::size_t>(1, max_bytes / 2);
+            batch = replica.outbox(max_changes, max_bytes);
             continue;
         }
         if (r.status == 422) {
@@ -123,6 +135,7 @@ void push_outbox(ServerSession& session, Replica& replica, const SyncOptions& op
             }
             (it->second->status == protocol::PushStatus::accepted ? accepted : duplicates) += 1;
         }
+        if (next.valid()) batch = next.get();
         replica.acknowledge_pushed(last_seq);
         report.pushed += accepted;
         report.push_duplicates += duplicates;
@@ -130,6 +143,8 @@ void push_outbox(ServerSession& session, Replica& replica, const SyncOptions& op
         progress.pushed += ids.size();
         progress.batches = report.push_batches;
         if (options.progress) options.progress(progress);
+        // Written meanwhile (another kim process), or the last batch: read again.
+        if (batch.empty()) batch = replica.outbox(max_changes, max_bytes);
     }
 }
 

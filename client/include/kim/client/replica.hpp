@@ -154,7 +154,10 @@ public:
         std::uint64_t seq = 0;
         std::string envelope;  // the change as JSON, ciphertexts included
     };
-    std::vector<OutgoingChange> outbox(std::size_t max_changes, std::size_t max_bytes);
+    // `after`: start after this seq instead of after the acknowledged ones
+    // (the next batch, read while the previous one is being pushed).
+    std::vector<OutgoingChange> outbox(std::size_t max_changes, std::size_t max_bytes,
+                                       std::optional<std::uint64_t> after = std::nullopt);
     // Records that the server stores this replica's changes up to `seq`.
     // Never goes backwards; InputError beyond the last change written here.
     void acknowledge_pushed(std::uint64_t seq);

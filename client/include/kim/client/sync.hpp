@@ -76,12 +76,13 @@ struct SyncOptions {
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds request_timeout{60'000};
     // Push batches stay under both bounds (and so under the server's limits).
-    // A megabyte of changes per push and a thousand per page keep the memory
-    // of both sides small (docs/performance.md); a commit per batch costs
-    // the rate little at these sizes.
+    // A megabyte of changes per push and 500 per page keep the memory of
+    // both sides small (docs/performance.md): a pull holds two pages, the
+    // one applied and the next one arriving; a commit per batch costs the
+    // rate little at these sizes.
     std::size_t push_batch_changes = protocol::max_push_changes;
     std::size_t push_batch_bytes = std::size_t{1} << 20;
-    std::size_t pull_limit = 1000;
+    std::size_t pull_limit = 500;
     // Push and pull everything again from the start (Replica::reset_sync_state).
     bool from_start = false;
     // Called when from_start reset the sync state (after authenticating; a
