@@ -13,8 +13,11 @@ namespace kim {
 
 void for_each_index_in_parallel(std::size_t count, std::size_t min_per_thread,
                                 const std::function<void(std::size_t)>& work) {
+    // A server with many cores serves many requests at once: one request
+    // takes a few of them at most.
+    constexpr std::size_t max_threads = 8;
     const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t threads = std::min(cores, count / std::max<std::size_t>(1, min_per_thread));
+    const std::size_t threads = std::min({cores, max_threads, count / std::max<std::size_t>(1, min_per_thread)});
     if (threads <= 1) {
         for (std::size_t i = 0; i < count; ++i) work(i);
         return;

@@ -30,10 +30,6 @@ void add(ImportReport& total, const ImportReport& page) {
     add_unique(total.warnings, page.warnings);
 }
 
-}  // namespace
-
-namespace {
-
 protocol::PullResponse fetch_page(ServerSession& session, std::uint64_t cursor, std::size_t limit) {
     const std::string target =
         std::string(protocol::path_pull) + "?since=" + std::to_string(cursor) + "&limit=" + std::to_string(limit);
@@ -60,16 +56,12 @@ void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& opt
     }
     protocol::PullResponse page = fetch_page(session, cursor, limit);
     for (;;) {
-        if (page.more && page.next <= cursor) {
-            throw Error("the server at " + session.server() + " says more changes remain but does not move its cursor past " +
-                        std::to_string(cursor) + "; the sync stops to avoid a loop. Tell the server's administrator");
-        }
         // The next page travels and is parsed while this one is applied: the
         // session is used only by the fetch until it is done, the replica
         // only here (a future from std::async waits for it when it goes,
         // also on an error).
         std::future<protocol::PullResponse> next;
-        if (page.more) next = std::async(std::launch::async, fetch_page, std::ref(session), page.next, limit);
+        if (page.more && page.next > cursor) next = std::async(std::launch::async, fetch_page, std::ref(session), page.next, limit);
         ImportReport applied;
         try {
             applied = replica.apply_pulled(page);
@@ -89,6 +81,10 @@ void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& opt
         add(report.applied, applied);
         report.pulled += page.changes.size();
         ++report.pages;
+        if (page.more && page.next <= cursor) {
+            throw Error("the server at " + session.server() + " says more changes remain but does not move its cursor past " +
+                        std::to_string(cursor) + "; the sync stops to avoid a loop. Tell the server's administrator");
+        }
         cursor = std::max(cursor, page.next);
         report.cursor = cursor;
         progress.pulled = report.pulled;

@@ -80,8 +80,8 @@ PushOutcome SyncService::push(const Caller& caller, nlohmann::json body) {
     results.resize(request.changes.size());
     bool refused_any = false;
     // Parsing, hash and signature before the writer lock (other pushes need
-    // not wait for them), on every core: the signature checks are most of a
-    // push's work (docs/decisions.md 111).
+    // not wait for them), on every core: the signature checks are the largest
+    // part of a push's work (docs/decisions.md 111).
     std::vector<std::optional<PreparedChange>> ready(request.changes.size());
     std::vector<std::string> parse_errors(request.changes.size());
     auto& envelopes = request.changes.get_ref<nlohmann::json::array_t&>();
@@ -90,7 +90,6 @@ PushOutcome SyncService::push(const Caller& caller, nlohmann::json body) {
             ready[i] = prepare_change(change_from_json(envelopes[i]), enrolled->public_key);
         } catch (const InputError& e) {
             parse_errors[i] = e.what();
-            if (parse_errors[i].empty()) parse_errors[i] = "unreadable";
         }
         // Parsed: its JSON tree goes now, so that a batch is never held twice.
         if (ready[i]) envelopes[i] = nullptr;
