@@ -29,11 +29,10 @@ std::optional<Bytes> base64_decode(std::string_view text) {
     // Refuse non-canonical encodings (stray bits in the last character), so
     // that one byte string has exactly one text form. libsodium has checked
     // the alphabet and the padding: only the last group of four characters
-    // can differ from the canonical form, so only it is encoded again.
+    // can differ from the canonical form, so only it is encoded again (a
+    // whole text of four or more characters holds at least one byte).
     const std::size_t tail = written % 3 == 0 ? 3 : written % 3;
-    if (written < tail || base64_encode(std::span<const std::uint8_t>(out).last(tail)) != text.substr(text.size() - 4)) {
-        return std::nullopt;
-    }
+    if (base64_encode(std::span<const std::uint8_t>(out).last(tail)) != text.substr(text.size() - 4)) return std::nullopt;
     return out;
 }
 

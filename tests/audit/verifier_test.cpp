@@ -331,21 +331,5 @@ TEST(AuditLogPages, PagesAMisbehavingServerSendsAreRefused) {
     EXPECT_THROW(audit::check_log_page(server, page_of({4, 5}, 5, true, 9), 3, 3, 10), Error);
 }
 
-TEST(AuditEntryChecks, AnExceptionOnAWorkerThreadReachesTheCaller) {
-    for (const unsigned threads : {1u, 4u}) {
-        std::atomic<std::size_t> done{0};
-        EXPECT_THROW(audit::for_each_parallel(10'000, threads, 16,
-                                              [&](std::size_t i) {
-                                                  if (i == 5'000) throw std::runtime_error("boom");
-                                                  ++done;
-                                              }),
-                     std::runtime_error);
-        EXPECT_LT(done.load(), 10'000u);
-    }
-    std::atomic<std::size_t> done{0};
-    audit::for_each_parallel(1'000, 4, 16, [&](std::size_t) { ++done; });
-    EXPECT_EQ(done.load(), 1'000u);
-}
-
 }  // namespace
 }  // namespace kim::test

@@ -2,15 +2,12 @@
 #include "entry_checks.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include "kim/shared/base64.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/change_rules.hpp"
 #include "kim/shared/errors.hpp"
+#include "kim/shared/parallel.hpp"
 
 namespace kim::audit {
 
@@ -54,39 +51,6 @@ void check_one(const protocol::AuditLogEntry& entry, const KeyMap& keys, Checked
 }
 
 }  // namespace
-
-void for_each_parallel(std::size_t count, unsigned threads, std::size_t block,
-                       const std::function<void(std::size_t)>& work_on) {
-    block = std::max<std::size_t>(block, 1);
-    std::atomic<std::size_t> next{0};
-    // An exception in a helper thread would end the process (std::terminate):
-    // the first one is kept, the others stop claiming work, and it is thrown
-    // again on the calling thread once all have finished.
-    std::mutex failed_mutex;
-    std::exception_ptr failed;
-    auto work = [&] {
-        try {
-            for (;;) {
-                const std::size_t begin = next.fetch_add(block);
-                if (begin >= count) return;
-                const std::size_t end = std::min(count, begin + block);
-                for (std::size_t i = begin; i < end; ++i) work_on(i);
-            }
-        } catch (...) {
-            next.store(count);
-            const std::lock_guard lock(failed_mutex);
-            if (!failed) failed = std::current_exception();
-        }
-    };
-    const std::size_t helpers = std::min<std::size_t>(threads > 0 ? threads - 1 : 0, count / block);
-    {
-        std::vector<std::jthread> pool;
-        pool.reserve(helpers);
-        for (std::size_t i = 0; i < helpers; ++i) pool.emplace_back(work);
-        work();
-    }  // joined here
-    if (failed) std::rethrow_exception(failed);
-}
 
 void check_entries(const std::vector<protocol::AuditLogEntry>& entries, const KeyMap& keys, unsigned threads,
                    std::vector<CheckedEntry>& out) {

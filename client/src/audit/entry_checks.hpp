@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,13 +28,6 @@ struct CheckedEntry {
 };
 
 using KeyMap = std::map<std::string, crypto::PublicKey, std::less<>>;
-
-// Calls `work_on(i)` for i in [0, count) on `threads` threads (the caller's
-// included), claiming `block` indexes at a time. An exception thrown on any
-// thread stops the others from claiming more and is thrown again here, on the
-// calling thread, once every thread has finished (never std::terminate).
-void for_each_parallel(std::size_t count, unsigned threads, std::size_t block,
-                       const std::function<void(std::size_t)>& work_on);
 
 // Checks `entries` on `threads` threads (the caller's included); `out` gets
 // one result per entry, in order.

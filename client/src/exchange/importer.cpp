@@ -15,7 +15,8 @@ namespace kim::client {
 
 namespace {
 
-// Below this many changes per core, a page is prepared on one thread.
+// A thread per 32 changes at most: a thread's start would cost more than it
+// saves on fewer.
 constexpr std::size_t min_changes_per_thread = 32;
 
 std::string reused_id_advice(const std::string& origin) {
@@ -82,7 +83,7 @@ std::vector<Importer::Prepared> Importer::prepare(const std::vector<Change>& cha
     }
     // Keys too; then the workers touch only their own change and slot.
     for (const auto& [origin, _] : tips) static_cast<void>(known_peer(origin));
-    for_each_index_in_parallel(changes.size(), min_changes_per_thread, [&](std::size_t i) {
+    for_each_parallel(changes.size(), parallel_threads(changes.size(), min_changes_per_thread), 8, [&](std::size_t i) {
         const Change& c = changes[i];
         // The canonical bytes once, for the hash and the signature.
         const std::string canonical = canonical_bytes(c);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <future>
+#include <system_error>
 
 #include "../exchange/importer.hpp"
 #include "kim/shared/errors.hpp"
@@ -58,10 +59,16 @@ void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& opt
     for (;;) {
         // The next page travels and is parsed while this one is applied: the
         // session is used only by the fetch until it is done, the replica
-        // only here (a future from std::async waits for it when it goes,
-        // also on an error).
+        // only here (a future from std::async waits for it when it goes, also
+        // on an error or a stop: decisions 116).
         std::future<protocol::PullResponse> next;
-        if (page.more && page.next > cursor) next = std::async(std::launch::async, fetch_page, std::ref(session), page.next, limit);
+        if (page.more && page.next > cursor) {
+            try {
+                next = std::async(std::launch::async, fetch_page, std::ref(session), page.next, limit);
+            } catch (const std::system_error&) {
+                // No thread to be had: the page is fetched after this one is applied, as before.
+            }
+        }
         ImportReport applied;
         try {
             applied = replica.apply_pulled(page);
@@ -97,7 +104,7 @@ void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& opt
             report.stopped = true;  // the page fetched meanwhile is dropped
             return;
         }
-        page = next.get();
+        page = next.valid() ? next.get() : fetch_page(session, cursor, limit);
     }
 }
 

@@ -2,6 +2,7 @@
 // recorded per stored batch, refusals reported, never anything deleted.
 #include <algorithm>
 #include <future>
+#include <system_error>
 #include <unordered_map>
 
 #include "kim/shared/errors.hpp"
@@ -98,8 +99,13 @@ void push_outbox(ServerSession& session, Replica& replica, const SyncOptions& op
         // from std::async waits for it when it goes, also on an error).
         std::future<std::vector<Replica::OutgoingChange>> next;
         if (progress.pushed + batch.size() < progress.to_push) {
-            next = std::async(std::launch::async,
-                              [&replica, max_changes, max_bytes, last_seq] { return replica.outbox(max_changes, max_bytes, last_seq); });
+            try {
+                next = std::async(std::launch::async, [&replica, max_changes, max_bytes, last_seq] {
+                    return replica.outbox(max_changes, max_bytes, last_seq);
+                });
+            } catch (const std::system_error&) {
+                // No thread to be had: the batch is read after the answer, as before.
+            }
         }
         batch.clear();
         const HttpResponse r = session.send("POST", std::string(protocol::path_push), std::move(body));
@@ -135,8 +141,11 @@ void push_outbox(ServerSession& session, Replica& replica, const SyncOptions& op
             }
             (it->second->status == protocol::PushStatus::accepted ? accepted : duplicates) += 1;
         }
-        if (next.valid()) batch = next.get();
+        // Acknowledged first: the server has stored the batch, whatever
+        // reading the next one may throw.
+        if (next.valid()) next.wait();
         replica.acknowledge_pushed(last_seq);
+        if (next.valid()) batch = next.get();
         report.pushed += accepted;
         report.push_duplicates += duplicates;
         ++report.push_batches;

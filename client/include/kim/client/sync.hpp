@@ -117,7 +117,9 @@ struct SyncReport {
     bool complete() const { return refused.empty() && !stopped; }
 };
 
-// One sync; the replica is used from this thread only. Throws
+// One sync. The replica is used by one thread at a time: this one, or a
+// helper thread of the sync's own while this one waits for the server
+// (decisions 116). Throws
 // UnreachableError when the server cannot be reached (or the connection
 // breaks), StateError when it does not accept this replica, IntegrityError
 // when a pulled page fails verification (nothing of it is applied), and

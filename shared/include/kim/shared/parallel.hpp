@@ -1,5 +1,6 @@
 // Spreading independent, CPU-bound work over the machine's cores: the
-// signature checks of a pushed batch or a pulled page (docs/decisions.md 111).
+// auditor's checks, and the signature checks of a pushed batch or a pulled
+// page (docs/decisions.md 111).
 #pragma once
 
 #include <cstddef>
@@ -7,12 +8,19 @@
 
 namespace kim {
 
-// Runs work(i) once for every i in [0, count), on the calling thread and, when
-// there are at least 2 * min_per_thread items, on up to one more thread per
-// further core (8 threads at most). Returns when all are done; the first exception thrown by work
-// is rethrown then (the other items still run). work must not touch shared
-// state without its own synchronisation: each i should write only its own slot.
-void for_each_index_in_parallel(std::size_t count, std::size_t min_per_thread,
-                                const std::function<void(std::size_t)>& work);
+// Calls work_on(i) for i in [0, count) on `threads` threads (the caller's
+// included), each claiming `block` indexes at a time. An exception thrown on
+// any thread stops the others from claiming more and is thrown again here,
+// on the calling thread, once every thread has finished (never
+// std::terminate). work_on must write only its own slot: nothing else is
+// synchronised. When a thread cannot be started, fewer do the same work.
+void for_each_parallel(std::size_t count, unsigned threads, std::size_t block,
+                       const std::function<void(std::size_t)>& work_on);
+
+// The threads worth starting for `count` items of about equal cost: one per
+// `min_per_thread` items, at most one per core and at most 8 (a server with
+// many cores serves many requests at once). 1 for a small batch: a thread's
+// start would cost more than it saves.
+unsigned parallel_threads(std::size_t count, std::size_t min_per_thread);
 
 }  // namespace kim
