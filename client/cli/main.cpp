@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     // is freed stays in its arena. `kim sync` starts a thread per page and
     // per batch (decisions 116): with an arena each, its peak grew with the
     // number of pages (34 MiB at 10,000 changes, 48 at 100,000). One arena
-    // for all keeps it flat, for a few per cent of the pull's rate
+    // for all keeps it flat, for up to a tenth of the pull's rate
     // (docs/performance.md).
     mallopt(M_ARENA_MAX, 1);
     CLI::App app{"kim: offline case records of a KIM Regional Support Center, encrypted and signed.\n"
