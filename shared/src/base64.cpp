@@ -5,12 +5,18 @@
 
 namespace kim {
 
-std::string base64_encode(std::span<const std::uint8_t> bytes) {
-    if (bytes.empty()) return {};  // libsodium's pointers must not be null
+void base64_append(std::string& out, std::span<const std::uint8_t> bytes) {
+    if (bytes.empty()) return;  // libsodium's pointers must not be null
     const std::size_t len = sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL);
-    std::string out(len, '\0');
-    sodium_bin2base64(out.data(), len, bytes.data(), bytes.size(), sodium_base64_VARIANT_ORIGINAL);
-    out.resize(len - 1);  // drop the terminating NUL
+    const std::size_t at = out.size();
+    out.resize(at + len);
+    sodium_bin2base64(out.data() + at, len, bytes.data(), bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+    out.resize(at + len - 1);  // drop the terminating NUL
+}
+
+std::string base64_encode(std::span<const std::uint8_t> bytes) {
+    std::string out;
+    base64_append(out, bytes);
     return out;
 }
 

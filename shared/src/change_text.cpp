@@ -3,12 +3,11 @@
 // small allocations were a large part of every change pushed, pulled,
 // stored and hashed (docs/performance.md). tests/shared/change_text_test.cpp
 // holds the two to the same bytes.
-#include <sodium.h>
-
 #include <algorithm>
 #include <string>
 #include <string_view>
 
+#include "kim/shared/base64.hpp"
 #include "kim/shared/change.hpp"
 
 namespace kim {
@@ -34,13 +33,7 @@ void put_string(std::string& out, std::string_view s) {
 
 void put_base64(std::string& out, std::span<const std::uint8_t> bytes) {
     out += '"';
-    if (!bytes.empty()) {
-        const std::size_t len = sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL);
-        const std::size_t at = out.size();
-        out.resize(at + len);
-        sodium_bin2base64(out.data() + at, len, bytes.data(), bytes.size(), sodium_base64_VARIANT_ORIGINAL);
-        out.resize(at + len - 1);  // without the terminating NUL
-    }
+    base64_append(out, bytes);
     out += '"';
 }
 

@@ -51,7 +51,8 @@ public:
     // for a new change of an origin introduced here, whether its signature
     // verifies.
     // Made for a whole page or file at once (after its introductions), on
-    // every core: the signature checks are most of the work of a pull.
+    // every core: the signature checks are the largest part of a pull's
+    // computation (docs/performance.md).
     struct Prepared {
         Hash32 hash{};
         bool held_before = true;           // false: certainly not held when the page or file came

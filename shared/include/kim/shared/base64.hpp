@@ -11,6 +11,9 @@
 namespace kim {
 
 std::string base64_encode(std::span<const std::uint8_t> bytes);
+// The same text, appended to `out` (no string of its own: for writers of
+// larger texts such as the change envelope).
+void base64_append(std::string& out, std::span<const std::uint8_t> bytes);
 
 // Returns nothing unless `text` is canonical padded base64 (no white space,
 // no trailing garbage).
