@@ -1,8 +1,13 @@
 # One GoogleTest executable per module, registered with ctest (fmt's habit).
 #
-# kim_add_test(<name> SOURCES ... LIBS ... [LABELS ...])
+# kim_add_test(<name> SOURCES ... LIBS ... [LABELS ...] [BOTH_STORES])
+#
+# BOTH_STORES registers every test a second time, named postgres.<test> and
+# labelled `postgres`, to run on the server's PostgreSQL store: with
+# KIM_TEST_STORE=postgres, on the cluster named by $KIM_TEST_POSTGRES, which
+# scripts/test starts (tests/support/test_postgres.hpp).
 function(kim_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "BOTH_STORES" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} kim_test_support GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
@@ -21,4 +26,8 @@ function(kim_add_test name)
   endif()
   include(GoogleTest)
   gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  if(ARG_BOTH_STORES)
+    gtest_discover_tests(${name} TEST_PREFIX "postgres." DISCOVERY_TIMEOUT 60
+      PROPERTIES LABELS "${ARG_LABELS};postgres" ENVIRONMENT "KIM_TEST_STORE=postgres")
+  endif()
 endfunction()

@@ -4,7 +4,7 @@
 
 KIM_DEBIAN_PACKAGES=(
   g++ cmake ninja-build pkg-config
-  libsodium-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libboost-dev libssl-dev
+  libsodium-dev libsqlite3-dev libpq-dev nlohmann-json3-dev libcli11-dev libboost-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

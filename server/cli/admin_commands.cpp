@@ -8,7 +8,7 @@
 
 #include "auth/password.hpp"
 #include "commands.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/open_store.hpp"
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
@@ -47,16 +47,20 @@ std::string read_password_line() {
 void add_init(CLI::App& app, GlobalOptions& global) {
     auto* init = app.add_subcommand("init", "Create the server's store, signing key and token secret in the data folder");
     init->callback([&global] {
-        create_sqlite_store(global.data);
-        const auto store = open_sqlite_store(global.data);
-        const std::string dir = global.data.string();
-        std::cout << "Created the server store in " << dir << " (readable by this user only).\n"
+        const std::string location = global.location();
+        create_store(location);
+        const auto store = open_store(location);
+        // The URI as typed may hold a password: the advice shows it without.
+        const std::string where = printable_location(location);
+        const std::string option = global.store.empty() ? "--data " + where : "--store " + where;
+        std::cout << "Created the server store in " << where
+                  << (global.store.empty() ? " (readable by this user only).\n" : ".\n")
                   << "Server public key (it signs the log's checkpoints; give it to the auditors):\n"
                   << base64_encode(store->secrets().public_key) << "\n"
-                  << "Next: enrol each replica with `kim-server --data " << dir
+                  << "Next: enrol each replica with `kim-server " << option
                   << " replica add ID --site SITE --pubkey KEY` (KEY from `kim pubkey` on the replica), then start the "
-                     "server with `kim-server --data "
-                  << dir << " serve --listen 127.0.0.1:8080`.\n";
+                     "server with `kim-server "
+                  << option << " serve --listen 127.0.0.1:8080`.\n";
     });
 }
 
@@ -80,7 +84,7 @@ void add_replica_commands(CLI::App& app, GlobalOptions& global) {
         r.site = add_args->site;
         r.public_key = parse_public_key(add_args->pubkey);
         r.enrolled_at = system_seconds();
-        open_sqlite_store(global.data)->add_replica(r);
+        open_store(global.location())->add_replica(r);
         std::cout << "Enrolled replica " << r.id << " of site " << r.site << ". It may now sync with this server.\n";
     });
 
@@ -88,7 +92,7 @@ void add_replica_commands(CLI::App& app, GlobalOptions& global) {
     auto* list = replica->add_subcommand("list", "List the enrolled replicas");
     list->add_flag("--json", *json, "Print JSON");
     list->callback([&global, json] {
-        const auto replicas = open_sqlite_store(global.data)->replicas();
+        const auto replicas = open_store(global.location())->replicas();
         if (*json) {
             nlohmann::json out = nlohmann::json::array();
             for (const auto& r : replicas) {
@@ -116,7 +120,7 @@ void add_replica_commands(CLI::App& app, GlobalOptions& global) {
     auto* revoke = replica->add_subcommand("revoke", "Revoke a replica (a lost or retired device); its past changes stay");
     revoke->add_option("ID", *revoke_id, "The replica's id")->required();
     revoke->callback([&global, revoke_id] {
-        open_sqlite_store(global.data)->revoke_replica(*revoke_id, system_seconds());
+        open_store(global.location())->revoke_replica(*revoke_id, system_seconds());
         std::cout << "Revoked replica " << *revoke_id
                   << ": it can no longer sign in, push or pull (at once, also with a token it holds). Its past changes "
                      "stay in the log.\n";
@@ -164,7 +168,7 @@ void add_user_commands(CLI::App& app, GlobalOptions& global) {
             secure_wipe(secret.data(), secret.size());
         }
         // The store is opened only now: a bad password leaves nothing behind.
-        open_sqlite_store(global.data)->add_user(u);
+        open_store(global.location())->add_user(u);
         std::cout << "Enrolled " << args->role << " " << u.name << (u.public_key ? " with a public key" : " with a password")
                   << ".\n";
     });

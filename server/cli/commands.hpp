@@ -2,15 +2,20 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
 namespace kim::server::cli {
 
-// Options every subcommand shares; `data` is filled by CLI11 before any
-// subcommand callback runs.
+// Options every subcommand shares, filled by CLI11 before any subcommand
+// callback runs.
 struct GlobalOptions {
-    std::filesystem::path data;
+    std::filesystem::path data;  // the SQLite store's folder
+    std::string store;           // --store: a postgresql:// URI or a folder; wins over `data`
+
+    // Where the store is (store/open_store.hpp).
+    std::string location() const { return store.empty() ? data.string() : store; }
 };
 
 // init, replica add|list|revoke, user add (admin_commands.cpp).

@@ -32,7 +32,18 @@ int main(int argc, char** argv) {
                  "kim-server"};
     kim::server::cli::GlobalOptions global;
     global.data = default_data_dir();
-    app.add_option("--data", global.data, "The server's data folder (default: $KIM_SERVER_DATA, else ./kim-server-data)");
+    auto* data = app.add_option("--data", global.data,
+                                "The folder of the embedded SQLite store (default: $KIM_SERVER_DATA, else ./kim-server-data)");
+    app.add_option("--store", global.store,
+                   "Where the store is: postgresql://USER@HOST:PORT/DATABASE for a PostgreSQL database that several "
+                   "servers may share (put the password in ~/.pgpass or $PGPASSWORD, not here), or a folder for "
+                   "SQLite (default: $KIM_SERVER_STORE, else --data)")
+        ->envname("KIM_SERVER_STORE")
+        ->excludes(data);
+    app.set_config("--config", "",
+                   "Read options from this file (default: $KIM_SERVER_CONFIG, none if unset): `name = value` lines, "
+                   "the global ones first, then a [serve], [replica.add]... section per command; the command line wins")
+        ->envname("KIM_SERVER_CONFIG");
     app.set_version_flag("--version", std::string("kim-server (kimsync) ") + KIM_VERSION);
     app.require_subcommand(1);
     app.fallthrough();

@@ -1,4 +1,4 @@
-// `kim-server --data DIR serve --listen HOST:PORT [--threads N]
+// `kim-server [--data DIR | --store URI] serve --listen HOST:PORT [--threads N]
 //   [--tls-cert FILE --tls-key FILE] [--max-connections N] [--checkpoint-every N]
 //   [--stats-k K] [--token-lifetime SECONDS]`
 #include <algorithm>
@@ -23,7 +23,7 @@
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
 #include "stats/stats_service.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/open_store.hpp"
 #include "sync/sync_service.hpp"
 
 namespace kim::server::cli {
@@ -66,7 +66,7 @@ void serve(const GlobalOptions& global, const ServeOptions& options) {
                          "or listen on 127.0.0.1 or [::1]");
     }
 
-    const std::unique_ptr<Store> store = open_sqlite_store(global.data, StoreOptions{options.checkpoint_every});
+    const std::unique_ptr<Store> store = open_store(global.location(), StoreOptions{options.checkpoint_every});
     AuthService auth(*store, system_seconds, options.token_lifetime);
     SyncService sync(*store, Catalogue::builtin());
     AuditService audit(*store);

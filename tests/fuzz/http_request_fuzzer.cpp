@@ -60,7 +60,7 @@
 #include "kim/shared/errors.hpp"
 #include "kim/shared/protocol.hpp"
 #include "stats/stats_service.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "sync/sync_service.hpp"
 
 namespace {

@@ -29,6 +29,7 @@
 #include "kim/shared/hlc.hpp"
 #include "kim/shared/protocol.hpp"
 #include "server_fixture.hpp"
+#include "test_postgres.hpp"
 
 namespace {
 
@@ -61,6 +62,13 @@ std::ostream& operator<<(std::ostream& out, const LogState& s) {
 
 // Read beside the running server (WAL: a reader does not disturb the writer).
 LogState log_state(const ServerProcess& server) {
+    if (!server.postgres_uri().empty()) {
+        const auto row = kim::test::postgres_rows(
+            server.postgres_uri(),
+            "SELECT count(*), coalesce((SELECT upper(encode(chain, 'hex')) FROM log ORDER BY server_seq DESC LIMIT 1), '') "
+            "FROM log")[0];
+        return LogState{std::stoll(row[0]), row[1]};
+    }
     const fs::path file = server.data_dir() / "server.db";
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {

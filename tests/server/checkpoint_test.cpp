@@ -9,8 +9,8 @@
 
 #include "error_message.hpp"
 #include "server_test_support.hpp"
-#include "store/server_schema.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_schema.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "sync/sync_service.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
@@ -27,7 +27,9 @@ using kim::test::TestReplica;
 class checkpoints : public ::testing::Test {
 protected:
     void open(std::uint64_t interval) {
-        store = kim::test::fresh_store(dir, kim::server::StoreOptions{interval});
+        location = kim::test::fresh_store_location(dir);
+        kim::server::create_store(location);
+        store = kim::server::open_store(location, kim::server::StoreOptions{interval});
         store->add_replica(a.enrolment());
         sync = std::make_unique<kim::server::SyncService>(*store, kim::Catalogue::builtin(),
                                                           [] { return kim::test::test_now_millis; });
@@ -57,6 +59,7 @@ protected:
     }
 
     TempDir dir;
+    std::string location;
     std::unique_ptr<kim::server::Store> store;
     std::unique_ptr<kim::server::SyncService> sync;
     TestReplica a{"hamborn-a", "hamborn"};
@@ -157,27 +160,27 @@ TEST_F(checkpoints, the_table_refuses_update_and_delete) {
     open(1);
     ASSERT_TRUE(push(a.next_changes(2)));
     store.reset();
-    kim::sqlite::Database db(dir / "data" / kim::server::server_database_file, kim::sqlite::Database::Mode::read_write);
+    kim::test::StoreSql db(location);
     for (const char* sql : {"UPDATE checkpoints SET time = time + 1", "UPDATE checkpoints SET server_seq = 7 WHERE server_seq = 1",
                             "DELETE FROM checkpoints WHERE server_seq = 2", "DELETE FROM checkpoints"}) {
         const std::string message = kim::test::error_message_of<kim::Error>([&] { db.exec(sql); });
         EXPECT_NE(message.find("append-only"), std::string::npos) << sql << ": " << message;
     }
-    kim::sqlite::Statement count(db, "SELECT COUNT(*) FROM checkpoints");
-    ASSERT_TRUE(count.step());
-    EXPECT_EQ(count.integer(0), 2);
+    EXPECT_EQ(db.rows("SELECT COUNT(*) FROM checkpoints").at(0).at(0), "2");
 }
 
 TEST_F(checkpoints, interval_out_of_range_is_refused) {
-    kim::server::create_sqlite_store(dir / "data");
+    location = kim::test::fresh_store_location(dir);
+    kim::server::create_store(location);
     for (const std::uint64_t bad : {std::uint64_t{0}, kim::server::max_checkpoint_interval + 1}) {
         const std::string message = kim::test::error_message_of<kim::InputError>(
-            [&] { kim::server::open_sqlite_store(dir / "data", kim::server::StoreOptions{bad}); });
+            [&] { kim::server::open_store(location, kim::server::StoreOptions{bad}); });
         EXPECT_NE(message.find("1 to 1000000"), std::string::npos) << message;
     }
 }
 
 TEST_F(checkpoints, a_version_1_store_gains_the_table_on_open) {
+    KIM_SQLITE_ONLY("PostgreSQL stores began with the checkpoints (schema/server/postgres/001_initial.sql)");
     kim::server::create_sqlite_store(dir / "data");
     {
         // What a store made before checkpoints existed looks like.

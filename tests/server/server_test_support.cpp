@@ -1,16 +1,43 @@
 // Helpers of the server core tests.
 #include "server_test_support.hpp"
 
-#include "store/sqlite_store.hpp"
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "store/open_store.hpp"
+#include "test_postgres.hpp"
 #include "kim/shared/base64.hpp"
 #include "kim/shared/hlc.hpp"
 #include "kim/shared/ids.hpp"
 
 namespace kim::test {
 
+namespace {
+
+std::mutex locations_mutex;
+std::map<std::filesystem::path, std::string> locations;  // TempDir -> its store's location
+
+}  // namespace
+
+std::string fresh_store_location(const TempDir& dir) {
+    std::string location = on_postgres() ? fresh_postgres_database() : (dir / "data").string();
+    std::lock_guard lock(locations_mutex);
+    locations[dir.path()] = location;
+    return location;
+}
+
+std::string store_location(const TempDir& dir) {
+    std::lock_guard lock(locations_mutex);
+    const auto it = locations.find(dir.path());
+    if (it == locations.end()) throw std::logic_error("no store was made in " + dir.path().string());
+    return it->second;
+}
+
 std::unique_ptr<server::Store> fresh_store(const TempDir& dir, const server::StoreOptions& options) {
-    server::create_sqlite_store(dir / "data");
-    return server::open_sqlite_store(dir / "data", options);
+    const std::string location = fresh_store_location(dir);
+    server::create_store(location);
+    return server::open_store(location, options);
 }
 
 TestReplica::TestReplica(std::string id, std::string site)
@@ -79,6 +106,61 @@ nlohmann::json push_body(const std::vector<Change>& changes) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& c : changes) list.push_back(change_to_json(c, /*with_ct=*/true));
     return {{"changes", std::move(list)}};
+}
+
+}  // namespace kim::test
+
+#include "kim/sqlite/database.hpp"
+#include "store/postgres/pg_connection.hpp"
+#include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace kim::test {
+
+struct StoreSql::Impl {
+    std::unique_ptr<server::pg::Connection> pg;  // one of the two
+    std::unique_ptr<sqlite::Database> sqlite;
+};
+
+StoreSql::StoreSql(const std::string& location) : impl_(std::make_unique<Impl>()) {
+    if (server::is_postgres_location(location)) {
+        impl_->pg = std::make_unique<server::pg::Connection>(location);
+    } else {
+        impl_->sqlite = std::make_unique<sqlite::Database>(std::filesystem::path(location) / server::server_database_file,
+                                                           sqlite::Database::Mode::read_write);
+    }
+}
+
+StoreSql::~StoreSql() = default;
+
+void StoreSql::exec(const std::string& sql) {
+    if (impl_->pg) {
+        impl_->pg->exec(sql);
+    } else {
+        impl_->sqlite->exec(sql);
+    }
+}
+
+std::string StoreSql::hex(const std::string& column) const {
+    return impl_->pg ? "encode(" + column + ", 'hex')" : "lower(hex(" + column + "))";
+}
+
+std::vector<std::vector<std::string>> StoreSql::rows(const std::string& sql) {
+    std::vector<std::vector<std::string>> out;
+    if (impl_->pg) {
+        const auto r = impl_->pg->query_once(sql, {});
+        for (int i = 0; i < r.rows(); ++i) {
+            auto& row = out.emplace_back();
+            for (int c = 0; c < r.columns(); ++c) row.push_back(r.is_null(i, c) ? "" : r.text(i, c));
+        }
+        return out;
+    }
+    sqlite::Statement st(*impl_->sqlite, sql);
+    while (st.step()) {
+        auto& row = out.emplace_back();
+        for (int c = 0; c < st.columns(); ++c) row.push_back(st.is_null(c) ? "" : st.text(c));
+    }
+    return out;
 }
 
 }  // namespace kim::test

@@ -11,8 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/caller.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/open_store.hpp"
 #include "store/store.hpp"
+#include "test_postgres.hpp"
 #include "temp_dir.hpp"
 #include "kim/shared/change.hpp"
 #include "kim/shared/crypto.hpp"
@@ -22,7 +23,12 @@ namespace kim::test {
 // The server's clock in these tests: 2026-01-01 00:00 UTC.
 inline constexpr std::uint64_t test_now_millis = 1'767'225'600'000;
 
-// Creates a store in `dir` and opens it.
+// Where a new store goes: the folder `dir`/data, or a fresh PostgreSQL
+// database when this run tests that store (test_postgres.hpp).
+std::string fresh_store_location(const TempDir& dir);
+// The location that fresh_store_location last gave for `dir`.
+std::string store_location(const TempDir& dir);
+// Creates a store there and opens it.
 std::unique_ptr<server::Store> fresh_store(const TempDir& dir, const server::StoreOptions& options = {});
 
 // One replica of a site, with its own key and chain.
@@ -60,5 +66,30 @@ private:
 
 // A push body with these envelopes (with their ct).
 nlohmann::json push_body(const std::vector<Change>& changes);
+
+}  // namespace kim::test
+
+namespace kim::test {
+
+// Plain SQL on a store behind the server's back, as someone with the file or
+// the database's password could: for the tests that damage or inspect a
+// store. The statements used are the same in SQLite and PostgreSQL.
+class StoreSql {
+public:
+    explicit StoreSql(const std::string& location);
+    ~StoreSql();
+    StoreSql(const StoreSql&) = delete;
+    StoreSql& operator=(const StoreSql&) = delete;
+
+    void exec(const std::string& sql);
+    // An expression giving a blob column as lowercase hex.
+    std::string hex(const std::string& column) const;
+    // Every row, each column as text ("" for NULL).
+    std::vector<std::vector<std::string>> rows(const std::string& sql);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace kim::test

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "server_test_support.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
 #include "kim/sqlite/database.hpp"
@@ -61,9 +61,11 @@ CountTable table_of(const kim::server::stats::Counts& counts) {
 
 class stats_store : public ::testing::Test {
 protected:
-    void SetUp() override { store = kim::test::fresh_store(dir); }
-
-    std::filesystem::path db_file() const { return dir / "data" / kim::server::server_database_file; }
+    void SetUp() override {
+        location = kim::test::fresh_store_location(dir);
+        kim::server::create_store(location);
+        store = kim::server::open_store(location);
+    }
 
     void append(const std::vector<Change>& changes) {
         auto tx = store->begin_append();
@@ -112,10 +114,11 @@ protected:
 
     void reopen() {
         store.reset();
-        store = kim::server::open_sqlite_store(dir / "data");
+        store = kim::server::open_store(location);
     }
 
     TempDir dir;
+    std::string location;
     std::unique_ptr<kim::server::Store> store;
     TestReplica a{"hamborn-a", "hamborn"};
     TestReplica b{"hamborn-b", "hamborn"};
@@ -207,7 +210,9 @@ TEST_F(stats_store, any_arrival_order_gives_the_same_heads_and_counts) {
     int orders = 0;
     do {
         TempDir d;
-        auto s = kim::test::fresh_store(d);
+        const std::string where = kim::test::fresh_store_location(d);
+        kim::server::create_store(where);
+        auto s = kim::server::open_store(where);
         {
             auto tx = s->begin_append();
             for (auto i : order) tx->append(history[i], kim::change_hash(history[i]), kim::change_to_json(history[i]).dump());
@@ -219,15 +224,15 @@ TEST_F(stats_store, any_arrival_order_gives_the_same_heads_and_counts) {
         // need.kita has two heads (3 from hamborn-c at 20, 2 from hamborn-b at 12).
         EXPECT_EQ(needs, (CountTable{{"kita|3", 1}})) << "order " << orders;
         s.reset();
-        kim::sqlite::Database db(d / "data" / kim::server::server_database_file, kim::sqlite::Database::Mode::read_write);
+        kim::test::StoreSql db(where);
         std::string heads;
-        kim::sqlite::Statement st(db, "SELECT field, origin, seq, value FROM stat_heads ORDER BY field, origin, seq");
-        while (st.step()) heads += st.text(0) + "=" + st.text(1) + ":" + std::to_string(st.integer(2)) + ":" + st.text(3) + " ";
+        for (const auto& row : db.rows("SELECT field, origin, seq, value FROM stat_heads ORDER BY field, origin, seq")) {
+            heads += row[0] + "=" + row[1] + ":" + row[2] + ":" + row[3] + " ";
+        }
         if (orders == 0) first_heads = heads;
         EXPECT_EQ(heads, first_heads) << "order " << orders;
-        kim::sqlite::Statement early(db, "SELECT COUNT(*) FROM stat_early_parents");
-        ASSERT_TRUE(early.step());
-        EXPECT_EQ(early.integer(0), 0) << "every parent arrived; order " << orders;
+        EXPECT_EQ(db.rows("SELECT COUNT(*) FROM stat_early_parents").at(0).at(0), "0")
+            << "every parent arrived; order " << orders;
         ++orders;
     } while (std::next_permutation(order.begin(), order.end()));
     EXPECT_EQ(orders, 120);
@@ -324,8 +329,8 @@ TEST_F(stats_store_figures, as_of_is_the_last_server_seq) {
 
 // What a store looks like when its index lags its log: the index emptied and
 // its marker set back.
-void empty_the_index(const std::filesystem::path& file, std::int64_t marker) {
-    kim::sqlite::Database db(file, kim::sqlite::Database::Mode::read_write);
+void empty_the_index(const std::string& location, std::int64_t marker) {
+    kim::test::StoreSql db(location);
     db.exec("DELETE FROM stat_heads");
     db.exec("DELETE FROM stat_values");
     db.exec("DELETE FROM stat_early_parents");
@@ -336,7 +341,7 @@ TEST_F(stats_store_figures, an_index_behind_its_log_is_caught_up_at_open) {
     const CountTable phases = count("case", {"site", "phase"});
     const CountTable needs = count("case", {"need"});
     store.reset();
-    empty_the_index(db_file(), 0);
+    empty_the_index(location, 0);
     reopen();
     EXPECT_EQ(count("case", {"site", "phase"}), phases);
     EXPECT_EQ(count("case", {"need"}), needs);
@@ -349,7 +354,7 @@ TEST_F(stats_store_figures, an_index_ahead_of_a_log_cut_by_hand_is_rebuilt_at_op
     const CountTable phases = count("case", {"site", "phase"});
     store.reset();
     {
-        kim::sqlite::Database db(db_file(), kim::sqlite::Database::Mode::read_write);
+        kim::test::StoreSql db(location);
         db.exec("UPDATE stat_values SET value = 'wrong'");
         db.exec("UPDATE stat_index SET indexed_through = 1000");
     }
@@ -358,11 +363,13 @@ TEST_F(stats_store_figures, an_index_ahead_of_a_log_cut_by_hand_is_rebuilt_at_op
 }
 
 TEST_F(stats_store_figures, a_store_made_before_the_index_gains_it_on_open) {
+    KIM_SQLITE_ONLY("PostgreSQL stores began with the index (schema/server/postgres/001_initial.sql)");
     const CountTable phases = count("case", {"site", "phase"});
     const CountTable goals = count("goal", {"field"});
     store.reset();
     {
-        kim::sqlite::Database db(db_file(), kim::sqlite::Database::Mode::read_write);
+        kim::sqlite::Database db(std::filesystem::path(location) / kim::server::server_database_file,
+                                 kim::sqlite::Database::Mode::read_write);
         for (const char* table : {"stat_heads", "stat_early_parents", "stat_values", "stat_index"}) {
             db.exec(std::string("DROP TABLE ") + table);
         }
@@ -375,7 +382,7 @@ TEST_F(stats_store_figures, a_store_made_before_the_index_gains_it_on_open) {
 }
 
 TEST_F(stats_store_figures, an_index_moved_under_the_running_server_refuses_the_push) {
-    empty_the_index(db_file(), 3);
+    empty_the_index(location, 3);
     EXPECT_THROW(append({new_case(a, {clear("phase", "intake")})}), kim::IntegrityError);
 }
 
@@ -400,7 +407,7 @@ TEST_F(stats_store, the_catch_up_crosses_its_batches_and_keeps_out_of_order_pare
     const CountTable before = count("case", {"site", "phase"});
     EXPECT_EQ(before, (CountTable{{"hamborn|planning", 1051}, {"hochfeld|closed", 1}}));
     store.reset();
-    empty_the_index(db_file(), 0);
+    empty_the_index(location, 0);
     reopen();
     EXPECT_EQ(count("case", {"site", "phase"}), before);
 }

@@ -20,7 +20,7 @@
 #include "handlers/handlers.hpp"
 #include "http/router.hpp"
 #include "kim/shared/errors.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "temp_dir.hpp"
 

@@ -1,6 +1,7 @@
 // fork/exec of kim-server with its stdout on a pipe (for the listening line)
 // and its stderr in a log file beside the data folder.
 #include "server_process.hpp"
+#include "test_postgres.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -22,7 +23,25 @@ namespace fs = std::filesystem;
 ServerProcess::ServerProcess(fs::path server_binary, fs::path data_dir)
     : binary_(std::move(server_binary)), data_dir_(std::move(data_dir)) {
     log_file_ = data_dir_.parent_path() / (data_dir_.filename().string() + ".log");
-    if (!fs::exists(data_dir_ / "server.db")) admin({"init"});
+    if (!on_postgres()) {
+        store_args_ = {"--data", data_dir_.string()};
+        if (!fs::exists(data_dir_ / "server.db")) admin({"init"});
+        return;
+    }
+    // The database stands for the folder: a server started again on the
+    // same folder (a restart, a crash test) finds the same store.
+    const fs::path uri_file = data_dir_ / "postgres-uri";
+    if (fs::exists(uri_file)) {
+        std::ifstream in(uri_file);
+        std::getline(in, postgres_uri_);
+        store_args_ = {"--store", postgres_uri_};
+        return;
+    }
+    postgres_uri_ = fresh_postgres_database();
+    store_args_ = {"--store", postgres_uri_};
+    fs::create_directories(data_dir_);
+    std::ofstream(uri_file) << postgres_uri_ << "\n";
+    admin({"init"});
 }
 
 ServerProcess::~ServerProcess() {
@@ -30,7 +49,8 @@ ServerProcess::~ServerProcess() {
 }
 
 ProcessResult ServerProcess::admin_result(const std::vector<std::string>& args, const std::string& stdin_text) const {
-    std::vector<std::string> argv{binary_.string(), "--data", data_dir_.string()};
+    std::vector<std::string> argv{binary_.string()};
+    argv.insert(argv.end(), store_args_.begin(), store_args_.end());
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, {}, stdin_text);
 }
@@ -56,7 +76,9 @@ void ServerProcess::start(const std::vector<std::string>& extra_args, const std:
     if (pipe(out)) throw std::runtime_error("pipe failed");
     const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (log_fd < 0) throw std::runtime_error("cannot open the server log " + log_file_.string());
-    std::vector<std::string> argv{binary_.string(), "--data", data_dir_.string(), "serve", "--listen", listen};
+    std::vector<std::string> argv{binary_.string()};
+    argv.insert(argv.end(), store_args_.begin(), store_args_.end());
+    argv.insert(argv.end(), {"serve", "--listen", listen});
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");

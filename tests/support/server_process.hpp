@@ -17,6 +17,9 @@ namespace kim::test {
 class ServerProcess {
 public:
     // Runs `kim-server --data DIR init` when the folder holds no store yet.
+    // When the run tests the PostgreSQL store (test_postgres.hpp), the store
+    // is a fresh database instead, named in DIR/postgres-uri so that a server
+    // started again on DIR finds it.
     ServerProcess(std::filesystem::path server_binary, std::filesystem::path data_dir);
     ~ServerProcess();  // stops the server (SIGTERM, then SIGKILL after 10 s)
     ServerProcess(const ServerProcess&) = delete;
@@ -41,6 +44,8 @@ public:
     std::string url() const;
     pid_t pid() const { return pid_; }
     const std::filesystem::path& data_dir() const { return data_dir_; }
+    // The PostgreSQL database's URI, when the store is one; else empty.
+    const std::string& postgres_uri() const { return postgres_uri_; }
     // What the server wrote to stderr so far (its request log), for failure messages.
     std::string log() const;
 
@@ -49,6 +54,8 @@ private:
 
     std::filesystem::path binary_;
     std::filesystem::path data_dir_;
+    std::string postgres_uri_;
+    std::vector<std::string> store_args_;  // --data DIR, or --store URI
     std::filesystem::path log_file_;
     pid_t pid_ = -1;
     int stdout_fd_ = -1;

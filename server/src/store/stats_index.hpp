@@ -1,6 +1,7 @@
-// The statistics index (schema/server/003_stats.sql): the current merged
-// value of every record's statistical fields, kept in the push transaction
-// with the log, and caught up from the log when a store is opened.
+// The statistics index (schema/server/003_stats.sql, and its PostgreSQL
+// twin): the current merged value of every record's statistical fields,
+// kept in the push transaction with the log. The merge rules live here once;
+// each backend supplies the table operations (StatsTables).
 #pragma once
 
 #include <cstdint>
@@ -8,16 +9,40 @@
 #include <string_view>
 
 #include "kim/shared/change.hpp"
-#include "kim/sqlite/database.hpp"
 
 namespace kim::server {
 
-// Applies changes to the index inside the caller's write transaction. Holds
-// its prepared statements for the life of one transaction (a push batch), so
-// that each append only binds and steps. Not thread-safe (the writer's).
+// One (site, record, field) of the index.
+struct StatPlace {
+    std::string_view site, record, field;
+};
+
+// The index's tables as a backend keeps them, inside the caller's write
+// transaction. Each call is one statement.
+class StatsTables {
+public:
+    virtual ~StatsTables() = default;
+    // Removes one head; true when there was one.
+    virtual bool drop_head(const StatPlace& at, std::string_view origin, std::uint64_t seq) = 0;
+    // Whether the change origin:seq is in the log at or before `server_seq`.
+    virtual bool stored_by(std::string_view origin, std::uint64_t seq, std::uint64_t server_seq) = 0;
+    // Remembers that `parent` (a change id) is superseded on this place.
+    virtual void add_early_parent(const StatPlace& at, std::string_view parent) = 0;
+    // Takes that note away; true when there was one.
+    virtual bool take_early_parent(const StatPlace& at, std::string_view id) = 0;
+    virtual void add_head(const StatPlace& at, const Change& c, std::string_view value) = 0;
+    // Shows the head with the greatest (hlc, origin, seq) as the value; false when no head is left.
+    virtual bool show_greatest(const StatPlace& at) = 0;
+    virtual void drop_value(const StatPlace& at) = 0;
+    // Moves the marker from server_seq - 1 to server_seq; false when it was elsewhere.
+    virtual bool move_marker(std::uint64_t server_seq) = 0;
+};
+
+// The merge rules on the index: per change in the push transaction, and per
+// change of the log when a store catches its index up.
 class StatsIndex {
 public:
-    explicit StatsIndex(sqlite::Database& db);
+    explicit StatsIndex(StatsTables& tables) : tables_(tables) {}
 
     // For a push: applies the statistical ops of `c`, just stored in the log
     // as `server_seq`, and moves the index marker to it. IntegrityError when
@@ -29,33 +54,19 @@ public:
     void replay(const Change& c, std::uint64_t server_seq);
 
 private:
-    struct Place {
-        std::string_view site, record, field;
-    };
-    // One op with a clear value: its parents leave the heads (or wait in
-    // stat_early_parents), it becomes a head unless a stored op names it.
     void apply_op(const Change& c, const std::string& id, const FieldOp& op, std::uint64_t server_seq);
-    bool supersede(const Place& at, const std::string& parent, std::uint64_t server_seq);
-    bool named_earlier(const Place& at, const std::string& id);
-    void refresh_value(const Place& at);
-    void move_marker(std::uint64_t server_seq);
+    bool supersede(const StatPlace& at, const std::string& parent, std::uint64_t server_seq);
 
-    sqlite::Database& db_;
-    sqlite::Statement drop_head_;
-    sqlite::Statement parent_stored_;
-    sqlite::Statement add_early_;
-    sqlite::Statement take_early_;
-    sqlite::Statement add_head_;
-    sqlite::Statement show_greatest_;
-    sqlite::Statement drop_value_;
-    sqlite::Statement marker_;
+    StatsTables& tables_;
 };
 
-// Replays into the index every change of the log after its marker, a batch
-// per transaction, oldest first. A store older than the index replays its
-// whole log once. When the marker is past the end of the log (the log was
-// cut by hand), the index is rebuilt from nothing. Call at open, before any
-// push: it takes the write lock of the file itself.
-void catch_up_stats_index(sqlite::Database& db);
+// A change as the log stores it, for a replay; IntegrityError naming the
+// server seq when the text is not a valid envelope (a damaged store).
+Change stored_change(std::string_view envelope, std::uint64_t server_seq);
+
+// Changes replayed per transaction when an index catches up: bounds the
+// memory and the size of each commit, and a restart resumes after the last
+// batch committed.
+inline constexpr std::uint64_t stats_replay_batch_size = 2000;
 
 }  // namespace kim::server

@@ -186,6 +186,8 @@ Bytes Statement::blob(int column) const {
 
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
+int Statement::columns() const { return sqlite3_column_count(stmt_); }
+
 Transaction::Transaction(Database& db, Mode mode) : db_(db) {
     db_.exec(mode == Mode::write ? "BEGIN IMMEDIATE" : "BEGIN");
 }

@@ -74,6 +74,8 @@ public:
     std::int64_t integer(int column) const;
     Bytes blob(int column) const;
     bool is_null(int column) const;
+    // The columns of the current row.
+    int columns() const;
 
 private:
     Database& db_;

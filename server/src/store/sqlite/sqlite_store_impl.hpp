@@ -5,9 +5,9 @@
 #include <memory>
 #include <mutex>
 
-#include "read_pool.hpp"
+#include "sqlite_read_pool.hpp"
 #include "sqlite_store.hpp"
-#include "store.hpp"
+#include "../store.hpp"
 #include "kim/sqlite/database.hpp"
 
 namespace kim::server {

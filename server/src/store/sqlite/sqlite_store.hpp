@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "store.hpp"
-#include "kim/shared/audit_protocol.hpp"
+#include "../store.hpp"
+#include "../store_options.hpp"
 
 namespace kim::server {
 
@@ -16,15 +16,6 @@ inline constexpr const char* server_database_file = "server.db";
 // Creates the data folder (mode 0700) and a fresh store with new secrets;
 // StateError if the folder already holds a store.
 void create_sqlite_store(const std::filesystem::path& data_dir);
-inline constexpr std::uint64_t max_checkpoint_interval = 1'000'000;
-
-// How an opened store behaves; the defaults suit the admin commands.
-struct StoreOptions {
-    // A checkpoint is signed whenever server_seq reaches a multiple of this
-    // (1..max_checkpoint_interval; `serve --checkpoint-every N`).
-    std::uint64_t checkpoint_interval = protocol::default_checkpoint_interval;
-};
-
 // Opens an existing store, applying pending migrations; NotFoundError with
 // advice (`kim-server --data DIR init`) if there is none; InputError for an
 // option out of range.

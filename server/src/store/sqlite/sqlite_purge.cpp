@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "envelope_purge.hpp"
+#include "../envelope_purge.hpp"
 #include "sqlite_store_impl.hpp"
 
 namespace kim::server {

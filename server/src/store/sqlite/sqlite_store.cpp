@@ -10,9 +10,10 @@
 #include <cstring>
 #include <algorithm>
 
-#include "server_schema.hpp"
+#include "sqlite_schema.hpp"
 #include "sqlite_store_impl.hpp"
-#include "stats_index.hpp"
+#include "../store_meta.hpp"
+#include "sqlite_stats_index.hpp"
 #include "kim/shared/base64.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
@@ -22,13 +23,6 @@ namespace kim::server {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* format_key = "format";
-constexpr const char* format_value = "kimsync-server";
-constexpr const char* created_at_key = "created_at";
-constexpr const char* signing_key_key = "signing_key";
-constexpr const char* public_key_key = "public_key";
-constexpr const char* token_secret_key = "token_secret";
 
 // Idle read connections kept open: about one per HTTP thread.
 constexpr std::size_t idle_readers = 16;
@@ -43,44 +37,6 @@ std::optional<std::string> meta_get(sqlite::Database& db, std::string_view key) 
 void meta_put(sqlite::Database& db, std::string_view key, std::string_view value) {
     sqlite::Statement st(db, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     st.bind(1, key).bind(2, value).run();
-}
-
-[[noreturn]] void damaged(const fs::path& file, std::string_view what) {
-    throw IntegrityError("the server store " + file.string() + " lacks a valid '" + std::string(what) +
-                         "' entry; it is damaged: restore it from a backup");
-}
-
-// Decodes a secret straight into wiped memory; the decoded copy is wiped too.
-template <std::size_t N>
-Secret<N> secret_from_base64(const fs::path& file, std::string_view key, const std::string& text) {
-    auto bytes = base64_decode(text);
-    if (!bytes || bytes->size() != N) {
-        if (bytes) secure_wipe(bytes->data(), bytes->size());
-        damaged(file, key);
-    }
-    Secret<N> s;
-    std::copy(bytes->begin(), bytes->end(), s.data());
-    secure_wipe(bytes->data(), bytes->size());
-    return s;
-}
-
-ServerSecrets load_secrets(sqlite::Database& db, const fs::path& file) {
-    if (meta_get(db, format_key) != std::string(format_value)) {
-        throw InputError(file.string() + " is not a kim-server store; choose the right folder with --data");
-    }
-    ServerSecrets s;
-    const auto signing = meta_get(db, signing_key_key);
-    const auto token = meta_get(db, token_secret_key);
-    const auto public_key = meta_get(db, public_key_key);
-    if (!signing) damaged(file, signing_key_key);
-    if (!token) damaged(file, token_secret_key);
-    if (!public_key) damaged(file, public_key_key);
-    s.signing_key = secret_from_base64<crypto::secret_key_size>(file, signing_key_key, *signing);
-    s.token_secret = secret_from_base64<32>(file, token_secret_key, *token);
-    const auto pk = base64_decode_fixed<crypto::public_key_size>(*public_key);
-    if (!pk || *pk != crypto::public_key_of(s.signing_key)) damaged(file, public_key_key);
-    s.public_key = *pk;
-    return s;
 }
 
 // Creates an empty file readable by the owner only, before SQLite opens it:
@@ -152,18 +108,9 @@ void create_sqlite_store(const fs::path& data_dir) {
     try {
         sqlite::Database db(tmp, sqlite::Database::Mode::read_write);
         migrate_server_store(db);
-        const auto keys = crypto::generate_signing_key();
-        const Key32 token_secret = crypto::random_key();
+        const NewStoreMeta meta(system_seconds());
         sqlite::Transaction tx(db);
-        meta_put(db, format_key, format_value);
-        meta_put(db, created_at_key, std::to_string(system_seconds()));
-        std::string signing = base64_encode(keys.secret_key.span());
-        std::string token = base64_encode(token_secret.span());
-        meta_put(db, signing_key_key, signing);
-        meta_put(db, token_secret_key, token);
-        secure_wipe(signing.data(), signing.size());
-        secure_wipe(token.data(), token.size());
-        meta_put(db, public_key_key, base64_encode(keys.public_key));
+        for (const auto& [key, value] : meta.entries()) meta_put(db, key, value);
         tx.commit();
         // Persistent in the file: every later connection uses WAL.
         db.exec("PRAGMA journal_mode = WAL");
@@ -177,10 +124,7 @@ void create_sqlite_store(const fs::path& data_dir) {
 
 std::unique_ptr<Store> open_sqlite_store(const fs::path& data_dir, const StoreOptions& options) {
     crypto::init();
-    if (options.checkpoint_interval < 1 || options.checkpoint_interval > max_checkpoint_interval) {
-        throw InputError("the checkpoint interval must be a whole number from 1 to " +
-                         std::to_string(max_checkpoint_interval) + " changes");
-    }
+    check_store_options(options);
     const fs::path file = data_dir / server_database_file;
     if (!fs::exists(file)) {
         throw NotFoundError("no server store in " + data_dir.string() + ": create one with `kim-server --data " +
@@ -189,7 +133,8 @@ std::unique_ptr<Store> open_sqlite_store(const fs::path& data_dir, const StoreOp
     auto writer = std::make_unique<sqlite::Database>(file, sqlite::Database::Mode::read_write);
     migrate_server_store(*writer);
     configure_writer(*writer);
-    ServerSecrets secrets = load_secrets(*writer, file);
+    ServerSecrets secrets =
+        load_store_secrets([&](std::string_view key) { return meta_get(*writer, key); }, file.string());
     // Before any push: a store older than the statistics index, or one whose
     // log was changed while the server was stopped, is indexed first.
     catch_up_stats_index(*writer);

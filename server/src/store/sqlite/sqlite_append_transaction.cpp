@@ -4,10 +4,11 @@
 
 #include <optional>
 
-#include "envelope_purge.hpp"
+#include "../case_link.hpp"
+#include "../envelope_purge.hpp"
 #include "kim/sqlite/wal.hpp"
+#include "sqlite_stats_index.hpp"
 #include "sqlite_store_impl.hpp"
-#include "stats_index.hpp"
 #include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
@@ -15,16 +16,6 @@
 namespace kim::server {
 
 namespace {
-
-// The case a change names for its record: the record itself for a case,
-// the clear `case` link for the change that creates any other record.
-std::optional<std::string> case_named_by(const Change& c) {
-    if (c.kind == "case") return c.record;
-    if (const FieldOp* link = c.op(field_case_link); link && link->value && link->value->is_string()) {
-        return link->value->get<std::string>();
-    }
-    return std::nullopt;
-}
 
 class SqliteAppendTransaction final : public AppendTransaction {
 public:
@@ -108,7 +99,7 @@ public:
             .run();
         // The statistics see the change in the same transaction as the log.
         if (!stats_) stats_.emplace(db_);
-        stats_->append(c, server_seq);
+        StatsIndex(*stats_).append(c, server_seq);
         if (erased_record) {
             // The erasure purges what came before it: the record's changes
             // and, for a case, those of its records. For a later change to
@@ -170,7 +161,7 @@ private:
     std::uint64_t last_seq_ = 0;
     Hash32 chain_{};  // chain[0]: 32 zero bytes
     // Prepared on the first append of the batch, finalised before the rollback.
-    std::optional<StatsIndex> stats_;
+    std::optional<SqliteStatsTables> stats_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
-// The SQLite store: creation, migration, the gap-free chained log, rollback,
-// concurrent appends, enrolment, and the reads that pulls page through.
-#include "store/sqlite_store.hpp"
+// The server store, on SQLite and, when the run tests it, on PostgreSQL
+// (test_postgres.hpp): creation, migration, the gap-free chained log,
+// rollback, concurrent appends, enrolment, and the reads that pulls page through.
+#include "store/sqlite/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -12,7 +13,7 @@
 
 #include "error_message.hpp"
 #include "server_test_support.hpp"
-#include "store/server_schema.hpp"
+#include "store/sqlite/sqlite_schema.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/sqlite/database.hpp"
 
@@ -42,24 +43,43 @@ std::vector<std::uint64_t> append_all(Store& store, const std::vector<Change>& c
     return seqs;
 }
 
+std::string hex_of(const Hash32& h) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (auto b : h) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
+kim::Bytes bytes_of_hex(const std::string& hex) {
+    kim::Bytes out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+        out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    return out;
+}
+
 // Every row of the log, read behind the store's back, with the chain recomputed.
 void expect_consistent_chain(const TempDir& dir, std::uint64_t expected_rows) {
-    kim::sqlite::Database db(db_file(dir), kim::sqlite::Database::Mode::read_write);
-    kim::sqlite::Statement st(db, "SELECT server_seq, hash, chain FROM log ORDER BY server_seq");
+    kim::test::StoreSql db(kim::test::store_location(dir));
     Hash32 chain{};
     std::uint64_t n = 0;
-    while (st.step()) {
+    for (const auto& row :
+         db.rows("SELECT server_seq, " + db.hex("hash") + ", " + db.hex("chain") + " FROM log ORDER BY server_seq")) {
         ++n;
-        ASSERT_EQ(static_cast<std::uint64_t>(st.integer(0)), n) << "server_seq has a gap";
-        const kim::Bytes hash = st.blob(1);
+        ASSERT_EQ(row[0], std::to_string(n)) << "server_seq has a gap";
+        const kim::Bytes hash = bytes_of_hex(row[1]);
+        ASSERT_EQ(hash.size(), 32u);
         chain = kim::crypto::blake2b256(chain, hash);
-        const kim::Bytes stored = st.blob(2);
-        ASSERT_EQ(kim::Bytes(chain.begin(), chain.end()), stored) << "chain differs at " << n;
+        ASSERT_EQ(hex_of(chain), row[2]) << "chain differs at " << n;
     }
     EXPECT_EQ(n, expected_rows);
 }
 
-TEST(sqlite_store, create_makes_owner_only_folder_and_file) {
+TEST(store, create_makes_owner_only_folder_and_file) {
+    KIM_SQLITE_ONLY("the store's folder and file; postgres_store_test.cpp has the database's");
     TempDir dir;
     kim::server::create_sqlite_store(dir / "data");
     EXPECT_EQ(mode_of(dir / "data"), 0700);
@@ -76,20 +96,23 @@ TEST(sqlite_store, create_makes_owner_only_folder_and_file) {
     EXPECT_EQ(files, 3) << "server.db, its -wal and -shm";
 }
 
-TEST(sqlite_store, create_refuses_a_folder_that_holds_a_store) {
+TEST(store, create_refuses_a_folder_that_holds_a_store) {
+    KIM_SQLITE_ONLY("the store's folder and file; postgres_store_test.cpp has the database's");
     TempDir dir;
     kim::server::create_sqlite_store(dir / "data");
     const auto message = kim::test::error_message_of<kim::StateError>([&] { kim::server::create_sqlite_store(dir / "data"); });
     EXPECT_NE(message.find("already a server store"), std::string::npos) << message;
 }
 
-TEST(sqlite_store, open_without_store_is_not_found_with_advice) {
+TEST(store, open_without_store_is_not_found_with_advice) {
+    KIM_SQLITE_ONLY("the store's folder and file; postgres_store_test.cpp has the database's");
     TempDir dir;
     const auto message = kim::test::error_message_of<kim::NotFoundError>([&] { kim::server::open_sqlite_store(dir / "none"); });
     EXPECT_NE(message.find("init"), std::string::npos) << message;
 }
 
-TEST(sqlite_store, open_refuses_a_store_of_a_newer_schema) {
+TEST(store, open_refuses_a_store_of_a_newer_schema) {
+    KIM_SQLITE_ONLY("the store's folder and file; postgres_store_test.cpp has the database's");
     TempDir dir;
     kim::server::create_sqlite_store(dir / "data");
     {
@@ -101,7 +124,8 @@ TEST(sqlite_store, open_refuses_a_store_of_a_newer_schema) {
     EXPECT_NE(message.find("kim-server"), std::string::npos) << message;
 }
 
-TEST(sqlite_store, open_refuses_a_file_that_is_not_a_server_store) {
+TEST(store, open_refuses_a_file_that_is_not_a_server_store) {
+    KIM_SQLITE_ONLY("the store's folder and file; postgres_store_test.cpp has the database's");
     TempDir dir;
     kim::server::create_sqlite_store(dir / "data");
     {
@@ -111,7 +135,8 @@ TEST(sqlite_store, open_refuses_a_file_that_is_not_a_server_store) {
     EXPECT_THROW(kim::server::open_sqlite_store(dir / "data"), kim::InputError);
 }
 
-TEST(sqlite_store, store_is_migrated_to_the_latest_schema_in_wal_mode) {
+TEST(store, store_is_migrated_to_the_latest_schema_in_wal_mode) {
+    KIM_SQLITE_ONLY("the store's folder and file; postgres_store_test.cpp has the database's");
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     kim::sqlite::Database db(db_file(dir), kim::sqlite::Database::Mode::read_write);
@@ -122,7 +147,8 @@ TEST(sqlite_store, store_is_migrated_to_the_latest_schema_in_wal_mode) {
     EXPECT_EQ(st.text(0), "wal");
 }
 
-TEST(sqlite_store, secrets_are_generated_once_and_survive_reopening) {
+TEST(store, secrets_are_generated_once_and_survive_reopening) {
+    KIM_SQLITE_ONLY("the store's folder and file; postgres_store_test.cpp has the database's");
     TempDir dir;
     kim::server::create_sqlite_store(dir / "data");
     const auto first = kim::server::open_sqlite_store(dir / "data");
@@ -136,7 +162,7 @@ TEST(sqlite_store, secrets_are_generated_once_and_survive_reopening) {
     EXPECT_NE(elsewhere->secrets().public_key, first->secrets().public_key);
 }
 
-TEST(sqlite_store, server_seq_is_gap_free_and_chain_starts_from_zeros) {
+TEST(store, server_seq_is_gap_free_and_chain_starts_from_zeros) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     TestReplica a("hamborn-a", "hamborn");
@@ -151,15 +177,13 @@ TEST(sqlite_store, server_seq_is_gap_free_and_chain_starts_from_zeros) {
     EXPECT_EQ(summary.chain, chain);
     // chain[1] = BLAKE2b(32 zero bytes || hash(change 1)).
     const Hash32 zeros{};
-    kim::sqlite::Database db(db_file(dir), kim::sqlite::Database::Mode::read_write);
-    kim::sqlite::Statement st(db, "SELECT chain FROM log WHERE server_seq = 1");
-    ASSERT_TRUE(st.step());
+    kim::test::StoreSql db(kim::test::store_location(dir));
     const Hash32 first = kim::crypto::blake2b256(zeros, kim::change_hash(changes[0]));
-    EXPECT_EQ(st.blob(0), kim::Bytes(first.begin(), first.end()));
+    EXPECT_EQ(db.rows("SELECT " + db.hex("chain") + " FROM log WHERE server_seq = 1").at(0).at(0), hex_of(first));
     expect_consistent_chain(dir, 3);
 }
 
-TEST(sqlite_store, tips_and_finds_see_the_batch_s_own_appends) {
+TEST(store, tips_and_finds_see_the_batch_s_own_appends) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     TestReplica a("hamborn-a", "hamborn");
@@ -177,7 +201,7 @@ TEST(sqlite_store, tips_and_finds_see_the_batch_s_own_appends) {
     EXPECT_FALSE(tx->find("hamborn-b", 1));
 }
 
-TEST(sqlite_store, a_batch_not_committed_leaves_nothing) {
+TEST(store, a_batch_not_committed_leaves_nothing) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     TestReplica a("hamborn-a", "hamborn");
@@ -195,7 +219,7 @@ TEST(sqlite_store, a_batch_not_committed_leaves_nothing) {
     expect_consistent_chain(dir, 1);
 }
 
-TEST(sqlite_store, concurrent_batches_keep_one_consistent_chain) {
+TEST(store, concurrent_batches_keep_one_consistent_chain) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     constexpr int threads = 4;
@@ -213,17 +237,15 @@ TEST(sqlite_store, concurrent_batches_keep_one_consistent_chain) {
     EXPECT_EQ(store->summary().changes, total);
     expect_consistent_chain(dir, total);
     // Each batch landed in one piece: a replica's changes are in seq order.
-    kim::sqlite::Database db(db_file(dir), kim::sqlite::Database::Mode::read_write);
-    kim::sqlite::Statement st(db, "SELECT origin, seq FROM log ORDER BY server_seq");
+    kim::test::StoreSql db(kim::test::store_location(dir));
     std::map<std::string, std::int64_t> last;
-    while (st.step()) {
-        const std::string origin = st.text(0);
-        EXPECT_EQ(st.integer(1), last[origin] + 1);
-        last[origin] = st.integer(1);
+    for (const auto& row : db.rows("SELECT origin, seq FROM log ORDER BY server_seq")) {
+        EXPECT_EQ(std::stoll(row[1]), last[row[0]] + 1);
+        last[row[0]] = std::stoll(row[1]);
     }
 }
 
-TEST(sqlite_store, reads_do_not_wait_for_an_open_batch) {
+TEST(store, reads_do_not_wait_for_an_open_batch) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     TestReplica a("hamborn-a", "hamborn");
@@ -245,7 +267,7 @@ TEST(sqlite_store, reads_do_not_wait_for_an_open_batch) {
     EXPECT_TRUE(enrolled);
 }
 
-TEST(sqlite_store, records_keep_their_case_from_the_creating_change) {
+TEST(store, records_keep_their_case_from_the_creating_change) {
     TempDir dir("kimserver");
     auto store = kim::test::fresh_store(dir);
     TestReplica a("hamborn-a", "hamborn");
@@ -289,19 +311,20 @@ TEST(sqlite_store, records_keep_their_case_from_the_creating_change) {
     EXPECT_FALSE(tx->erased("hochfeld", goal.record)) << "another site's erasure of the same id counts for nothing";
 }
 
-TEST(sqlite_store, the_log_refuses_deletion_and_rewriting_but_not_a_purge) {
+TEST(store, the_log_refuses_deletion_and_rewriting_but_not_a_purge) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     TestReplica a("hamborn-a", "hamborn");
     append_all(*store, a.next_changes(1));
-    kim::sqlite::Database db(db_file(dir), kim::sqlite::Database::Mode::read_write);
+    kim::test::StoreSql db(kim::test::store_location(dir));
     EXPECT_THROW(db.exec("DELETE FROM log"), kim::Error);
-    EXPECT_THROW(db.exec("UPDATE log SET hash = zeroblob(32)"), kim::Error);
-    EXPECT_THROW(db.exec("UPDATE log SET chain = zeroblob(32)"), kim::Error);
+    EXPECT_THROW(db.exec("UPDATE log SET hash = chain"), kim::Error);
+    EXPECT_THROW(db.exec("UPDATE log SET chain = hash"), kim::Error);
+    EXPECT_THROW(db.exec("UPDATE log SET seq = seq + 1"), kim::Error);
     EXPECT_NO_THROW(db.exec("UPDATE log SET envelope = '{}'"));
 }
 
-TEST(sqlite_store, replicas_are_enrolled_listed_and_revoked) {
+TEST(store, replicas_are_enrolled_listed_and_revoked) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     TestReplica a("hamborn-a", "hamborn");
@@ -331,7 +354,7 @@ TEST(sqlite_store, replicas_are_enrolled_listed_and_revoked) {
     }
 }
 
-TEST(sqlite_store, one_key_is_enrolled_for_one_replica_only) {
+TEST(store, one_key_is_enrolled_for_one_replica_only) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     TestReplica a("hochfeld-a", "hochfeld");
@@ -348,7 +371,7 @@ TEST(sqlite_store, one_key_is_enrolled_for_one_replica_only) {
     EXPECT_EQ(store->replicas().size(), 1u);
 }
 
-TEST(sqlite_store, users_and_replicas_share_one_namespace) {
+TEST(store, users_and_replicas_share_one_namespace) {
     TempDir dir;
     auto store = kim::test::fresh_store(dir);
     TestReplica a("hamborn-a", "hamborn");

@@ -1,9 +1,9 @@
 // A small pool of read-only SQLite connections.
-#include "read_pool.hpp"
+#include "sqlite_read_pool.hpp"
 
 #include <sqlite3.h>
 
-#include "server_schema.hpp"
+#include "sqlite_schema.hpp"
 
 namespace kim::server {
 

@@ -1,5 +1,5 @@
 // The server store's schema steps, run by kim::sqlite::migrate.
-#include "server_schema.hpp"
+#include "sqlite_schema.hpp"
 
 #include <iterator>
 #include <string_view>

@@ -1,0 +1,119 @@
+// Two real kim-server processes on their own loopback ports sharing one
+// PostgreSQL database, as behind a load balancer (docs/operations.md):
+// replicas push to one and pull from the other, both servers push at once,
+// the checkpoints of both describe one log, and the auditor verifies the
+// combined log through either. Runs in the PostgreSQL pass only: the SQLite
+// store is one server's file.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+
+#include "../client/replica_fixture.hpp"
+#include "kim/audit/key_file.hpp"
+#include "kim/audit/verify_server.hpp"
+#include "kim/client/sync.hpp"
+#include "kim/shared/base64.hpp"
+#include "server_process.hpp"
+#include "temp_dir.hpp"
+#include "test_postgres.hpp"
+
+namespace {
+
+using kim::client::Replica;
+using kim::client::SyncOptions;
+using kim::test::ServerProcess;
+using kim::test::TempDir;
+
+class two_servers : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!kim::test::on_postgres()) GTEST_SKIP() << "two servers share a store on PostgreSQL only";
+        // The second process finds the first one's database through the same folder.
+        one_ = std::make_unique<ServerProcess>(KIM_SERVER_BINARY, dir_ / "server");
+        two_ = std::make_unique<ServerProcess>(KIM_SERVER_BINARY, dir_ / "server");
+        ASSERT_EQ(one_->postgres_uri(), two_->postgres_uri());
+        one_->start({"--checkpoint-every", "10"});
+        two_->start({"--checkpoint-every", "10"});
+        ASSERT_NE(one_->port(), two_->port());
+    }
+
+    Replica make(const std::string& site, const std::string& id) {
+        Replica r = kim::test::make_replica(dir_ / id, site, id);
+        enrol(id);
+        return r;
+    }
+    Replica join(Replica& existing, const std::string& id) {
+        Replica r = kim::test::join_replica(existing, dir_ / id, id);
+        enrol(id);
+        return r;
+    }
+    void enrol(const std::string& id) {
+        const auto info = Replica::info(dir_ / id);
+        one_->enrol_replica(info.replica, info.site, info.public_key);  // enrolled through one, known to both
+    }
+    static kim::client::SyncReport sync(Replica& r, const ServerProcess& server) {
+        SyncOptions options;
+        options.server = server.url();
+        return kim::client::sync(r, options);
+    }
+    static void write_cases(Replica& r, int cases) {
+        for (int i = 0; i < cases; ++i) {
+            const std::string id = r.create_case({{"name", "Synthetische Person " + std::to_string(i)}, {"need.wohnen", "2"}});
+            r.set_fields(id, {{"need.arbeit", std::to_string(i % 4)}, {"assessment", "Notiz " + std::to_string(i)}});
+        }
+    }
+
+    TempDir dir_{"kimsync"};
+    std::unique_ptr<ServerProcess> one_, two_;
+};
+
+TEST_F(two_servers, a_push_to_one_is_pulled_from_the_other) {
+    Replica a = make("hamborn", "hamborn-a");
+    Replica b = join(a, "hamborn-b");
+    write_cases(a, 3);
+    EXPECT_EQ(sync(a, *one_).pushed, 6u);
+    sync(b, *two_);
+    EXPECT_EQ(b.state_digest(), a.state_digest());
+    // And back the other way: b's edit through the second server reaches a through the first.
+    write_cases(b, 1);
+    sync(b, *two_);
+    sync(a, *one_);
+    EXPECT_EQ(a.state_digest(), b.state_digest());
+}
+
+TEST_F(two_servers, pushes_to_both_at_once_make_one_chain_that_the_auditor_verifies) {
+    Replica hamborn = make("hamborn", "hamborn-a");
+    Replica hochfeld = make("hochfeld", "hochfeld-a");
+    Replica hamborn_b = join(hamborn, "hamborn-b");
+    write_cases(hamborn, 20);
+    write_cases(hochfeld, 20);
+    write_cases(hamborn_b, 20);
+    // Three replicas push at the same time, through both servers.
+    auto first = std::async(std::launch::async, [&] { return sync(hamborn, *one_).pushed; });
+    auto second = std::async(std::launch::async, [&] { return sync(hochfeld, *two_).pushed; });
+    auto third = std::async(std::launch::async, [&] { return sync(hamborn_b, *two_).pushed; });
+    EXPECT_EQ(first.get() + second.get() + third.get(), 120u);
+    sync(hamborn, *two_);
+    sync(hamborn_b, *one_);
+    EXPECT_EQ(hamborn.state_digest(), hamborn_b.state_digest());
+
+    // Both servers show the same log, and a checkpoint every 10 changes.
+    const auto log = kim::test::postgres_rows(one_->postgres_uri(),
+                                              "SELECT count(*), max(server_seq), (SELECT count(*) FROM checkpoints) FROM log");
+    EXPECT_EQ(log.at(0), (std::vector<std::string>{"120", "120", "12"}));
+
+    // The auditor verifies the combined log through either server.
+    const auto key = kim::audit::generate_auditor_key("pruefer");
+    one_->admin({"user", "add", "pruefer", "--role", "auditor", "--pubkey", kim::base64_encode(key.public_key)});
+    for (const ServerProcess* server : {one_.get(), two_.get()}) {
+        kim::audit::VerifyOptions options;
+        options.server = server->url();
+        const auto report = kim::audit::verify_server(key, options);
+        EXPECT_TRUE(report.ok()) << kim::audit::format_report(report);
+        EXPECT_EQ(report.changes, 120u);
+        EXPECT_GE(report.checkpoints, 12u);
+    }
+}
+
+}  // namespace
