@@ -1,5 +1,8 @@
-// Load on one real kim-server (SQLite on disk, loopback, its default
-// threads): R real replicas (kim::client::Replica, each its own encrypted
+// Load on real kim-server processes (loopback, their default threads): one
+// on its SQLite store on disk, or --servers N sharing one PostgreSQL
+// database (--store postgres; the cluster named by $KIM_TEST_POSTGRES, which
+// bench/run starts), the replicas spread over them as by a load balancer:
+// R real replicas (kim::client::Replica, each its own encrypted
 // SQLite file) of S sites, driven by a pool of T client threads for D
 // seconds. A thread takes the replica that waited longest, makes a few local
 // edits (intakes with consent, edits of its own cases and of cases of its
@@ -18,11 +21,12 @@
 // After the window every replica syncs twice more (the second round pulls
 // what others pushed in the first) and nothing may be lost or doubled:
 // the server's log holds seq 1..N of every replica once (counted in its
-// SQLite store after it stopped), and every replica holds exactly the
+// store after the servers stopped), and every replica holds exactly the
 // changes of its site, with one merged state per site.
 //
 // Usage: kim_bench_load [--replicas 200] [--sites 60] [--seconds 60] [--threads 32]
 //                       [--edits 3] [--dir DIR] [--server PATH] [--server-threads N] [--seed N]
+//                       [--store sqlite|postgres] [--servers N]
 // Exit code 1 on any error during the run or any lost or doubled change.
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -55,6 +59,7 @@
 #include "kim/sqlite/database.hpp"
 #include "raw_http.hpp"
 #include "server_process.hpp"
+#include "test_postgres.hpp"
 #include "workload.hpp"
 
 namespace {
@@ -74,6 +79,8 @@ struct Options {
     fs::path server = KIM_SERVER_BINARY;
     int server_threads = 0;  // 0: the server's default
     unsigned seed = 1;
+    std::string store = "sqlite";
+    int servers = 1;
 };
 
 Options parse(int argc, char** argv) {
@@ -93,12 +100,50 @@ Options parse(int argc, char** argv) {
         else if (a == "--server") o.server = value();
         else if (a == "--server-threads") o.server_threads = std::stoi(value());
         else if (a == "--seed") o.seed = static_cast<unsigned>(std::stoul(value()));
+        else if (a == "--store") o.store = value();
+        else if (a == "--servers") o.servers = std::stoi(value());
         else throw std::invalid_argument("unknown option " + a + " (see the comment at the top of load_bench.cpp)");
     }
     if (o.sites < 1 || o.replicas < o.sites || o.seconds < 1 || o.threads < 1 || o.edits < 1) {
         throw std::invalid_argument("need --sites >= 1, --replicas >= --sites, --seconds, --threads and --edits >= 1");
     }
+    if (o.store != "sqlite" && o.store != "postgres") throw std::invalid_argument("--store is sqlite or postgres");
+    if (o.servers < 1 || (o.servers > 1 && o.store != "postgres")) {
+        throw std::invalid_argument("--servers N: N >= 1, and several servers share a store on PostgreSQL only (--store postgres)");
+    }
     return o;
+}
+
+using Servers = std::vector<std::unique_ptr<kim::test::ServerProcess>>;
+
+// The server a replica syncs with: spread evenly, as a load balancer that
+// keeps each client on one server would.
+const kim::test::ServerProcess& server_of(const Servers& servers, std::size_t slot) {
+    return *servers[slot % servers.size()];
+}
+
+// The CPU time of the PostgreSQL cluster's processes: the backends alive
+// (one per pooled connection) and what the postmaster reaped of the others.
+double postgres_cpu_seconds() {
+    const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    double total = 0;
+    std::error_code ec;
+    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+        std::ifstream in(it->path() / "stat");
+        std::string line;
+        if (!std::getline(in, line)) continue;
+        const auto open = line.find('(');
+        const auto close = line.rfind(')');
+        if (open == std::string::npos || close == std::string::npos || line.substr(open + 1, close - open - 1) != "postgres") continue;
+        std::istringstream rest(line.substr(close + 2));
+        std::string field;
+        std::vector<std::string> f;
+        while (rest >> field) f.push_back(field);
+        // After the name: state ppid ... utime (12th) stime cutime cstime.
+        if (f.size() < 15) continue;
+        total += (std::stod(f[11]) + std::stod(f[12]) + std::stod(f[13]) + std::stod(f[14])) / tick;
+    }
+    return total;
 }
 
 // The cases of a site that are on the server: any replica of the site whose
@@ -303,19 +348,29 @@ double load_average() {
 
 // Every replica's changes once in the server's log and nowhere else; read
 // from the stopped server's store. Returns the problems found.
-std::vector<std::string> check_server_log(const fs::path& data_dir, const std::vector<Slot>& slots,
+std::vector<std::vector<std::string>> origins_in_log(const kim::test::ServerProcess& server) {
+    const std::string sql = "SELECT origin, site, COUNT(*), COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM log GROUP BY origin, site";
+    if (!server.postgres_uri().empty()) return kim::test::postgres_rows(server.postgres_uri(), sql);
+    kim::sqlite::Database db(server.data_dir() / "server.db", kim::sqlite::Database::Mode::read_write);
+    kim::sqlite::Statement st(db, sql);
+    std::vector<std::vector<std::string>> rows;
+    while (st.step()) {
+        rows.push_back({st.text(0), st.text(1)});
+        for (int c = 2; c < 6; ++c) rows.back().push_back(std::to_string(st.integer(c)));
+    }
+    return rows;
+}
+
+std::vector<std::string> check_server_log(const kim::test::ServerProcess& server, const std::vector<Slot>& slots,
                                           const std::vector<std::unique_ptr<Site>>& sites, std::uint64_t& rows) {
     std::vector<std::string> problems;
-    kim::sqlite::Database db(data_dir / "server.db", kim::sqlite::Database::Mode::read_write);
-    kim::sqlite::Statement st(db, "SELECT origin, site, COUNT(*), COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM log "
-                                  "GROUP BY origin, site");
     std::map<std::string, const Slot*> by_id;
     for (const auto& s : slots) by_id[s.replica.replica_id()] = &s;
     std::set<std::string> seen;
     rows = 0;
-    while (st.step()) {
-        const std::string origin = st.text(0);
-        const auto count = static_cast<std::uint64_t>(st.integer(2));
+    for (const auto& row : origins_in_log(server)) {
+        const std::string& origin = row[0];
+        const auto count = std::stoull(row[2]);
         rows += count;
         const auto it = by_id.find(origin);
         if (it == by_id.end() || !seen.insert(origin).second) {
@@ -323,11 +378,11 @@ std::vector<std::string> check_server_log(const fs::path& data_dir, const std::v
             continue;
         }
         const Slot& s = *it->second;
-        if (st.text(1) != sites[s.site]->name || count != s.written || static_cast<std::uint64_t>(st.integer(3)) != s.written ||
-            st.integer(4) != 1 || static_cast<std::uint64_t>(st.integer(5)) != s.written) {
+        if (row[1] != sites[s.site]->name || count != s.written || std::stoull(row[3]) != s.written || row[4] != "1" ||
+            std::stoull(row[5]) != s.written) {
             problems.push_back(origin + ": wrote seq 1.." + std::to_string(s.written) + ", the server holds " +
-                               std::to_string(count) + " rows (" + std::to_string(st.integer(3)) + " distinct, seq " +
-                               std::to_string(st.integer(4)) + ".." + std::to_string(st.integer(5)) + ", site " + st.text(1) + ")");
+                               std::to_string(count) + " rows (" + row[3] + " distinct, seq " + row[4] + ".." + row[5] +
+                               ", site " + row[1] + ")");
         }
     }
     for (const auto& s : slots) {
@@ -390,6 +445,7 @@ struct Fleet {
 };
 
 Fleet set_up(const Options& o, const fs::path& homes, const kim::test::ServerProcess& server) {
+    // Enrolled through one server: the store, and so the enrolment, is shared.
     Fleet f;
     for (int i = 0; i < o.sites; ++i) {
         f.sites.push_back(std::make_unique<Site>());
@@ -423,13 +479,24 @@ struct Window {
     std::vector<std::string> first_errors;
     double stored = 0, requests = 0, server_mean_ms = 0;  // from the server's /metrics
     json not_200 = json::object();                       // answers other than 200, by route and status
-    double server_cpu = 0, server_run_queue = 0, clients_cpu = 0, load_start = 0, load_end = 0;
+    double server_cpu = 0, server_run_queue = 0, clients_cpu = 0, postgres_cpu = 0, load_start = 0, load_end = 0;
     std::size_t fds_max = 0;
 };
 
-Window run_window(const Options& o, Fleet& fleet, const kim::test::ServerProcess& server) {
-    const pid_t pid = server.pid();
-    const std::string url = server.url();
+Window run_window(const Options& o, Fleet& fleet, const Servers& servers) {
+    // Summed over the servers: their CPU, run-queue wait, descriptors and /metrics.
+    auto sum = [&](auto of) {
+        double total = 0;
+        for (const auto& server : servers) total += static_cast<double>(of(*server));
+        return total;
+    };
+    auto metrics_of_all = [&] {
+        std::map<std::string, double> all;
+        for (const auto& server : servers) {
+            for (const auto& [key, value] : metrics(server->port())) all[key] += value;
+        }
+        return all;
+    };
     Shared shared;
     for (auto& s : fleet.slots) shared.idle.push_back(&s);
     std::vector<Samples> samples(static_cast<std::size_t>(o.threads));
@@ -437,13 +504,16 @@ Window run_window(const Options& o, Fleet& fleet, const kim::test::ServerProcess
     std::atomic<bool> sampling{true};
     std::thread sampler([&] {
         while (sampling) {
-            w.fds_max = std::max(w.fds_max, open_descriptors(pid));
+            w.fds_max = std::max(w.fds_max, static_cast<std::size_t>(sum([](const auto& s) { return open_descriptors(s.pid()); })));
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
     });
-    const auto metrics_before = metrics(server.port());
-    const double cpu_before = kim::bench::cpu_seconds(pid);
-    const double wait_before = cpu_and_wait_seconds(pid).second;
+    const auto metrics_before = metrics_of_all();
+    auto server_cpu = [&] { return sum([](const auto& s) { return kim::bench::cpu_seconds(s.pid()); }); };
+    auto server_wait = [&] { return sum([](const auto& s) { return cpu_and_wait_seconds(s.pid()).second; }); };
+    const double cpu_before = server_cpu();
+    const double wait_before = server_wait();
+    const double postgres_before = o.store == "postgres" ? postgres_cpu_seconds() : 0;
     const double own_before = own_cpu_seconds();
     w.load_start = load_average();
     const auto t_start = Clock::now();
@@ -462,7 +532,8 @@ Window run_window(const Options& o, Fleet& fleet, const kim::test::ServerProcess
                 }
                 try {
                     for (int e = 0; e < o.edits; ++e) edit(*s, *fleet.sites[s->site], rng);
-                    sync_once(*s, *fleet.sites[s->site], url, &out);
+                    sync_once(*s, *fleet.sites[s->site], server_of(servers, static_cast<std::size_t>(s - fleet.slots.data())).url(),
+                              &out);
                 } catch (const std::exception& e) {
                     shared.error(e.what());
                 }
@@ -473,15 +544,16 @@ Window run_window(const Options& o, Fleet& fleet, const kim::test::ServerProcess
     }
     for (auto& worker : workers) worker.join();
     w.seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
-    w.server_cpu = kim::bench::cpu_seconds(pid) - cpu_before;
-    w.server_run_queue = cpu_and_wait_seconds(pid).second - wait_before;
+    w.server_cpu = server_cpu() - cpu_before;
+    w.server_run_queue = server_wait() - wait_before;
+    if (o.store == "postgres") w.postgres_cpu = postgres_cpu_seconds() - postgres_before;
     w.clients_cpu = own_cpu_seconds() - own_before;
     w.load_end = load_average();
     sampling = false;
     sampler.join();
     std::map<std::string, double> metrics_after;
     try {
-        metrics_after = metrics(server.port());
+        metrics_after = metrics_of_all();
     } catch (const std::exception& e) {
         shared.error(std::string("after the window: ") + e.what());
     }
@@ -526,21 +598,25 @@ struct Verification {
 // Two more rounds of syncs (the second pulls what others pushed in the
 // first; an error here is a failure too), then the server is stopped and
 // its log and every replica are checked.
-Verification verify(const Options& o, Fleet& fleet, kim::test::ServerProcess& server) {
+Verification verify(const Options& o, Fleet& fleet, Servers& servers) {
     Verification v;
-    const std::string url = server.url();
     for (int round = 1; round <= 2; ++round) {
         try {
-            for_each_slot(fleet.slots, std::min(o.threads, 16), [&](Slot& s) { sync_once(s, *fleet.sites[s.site], url, nullptr); });
+            for_each_slot(fleet.slots, std::min(o.threads, 16), [&](Slot& s) {
+                sync_once(s, *fleet.sites[s.site], server_of(servers, static_cast<std::size_t>(&s - fleet.slots.data())).url(),
+                          nullptr);
+            });
         } catch (const std::exception& e) {
             v.problems.push_back("final sync round " + std::to_string(round) + ": " + e.what());
         }
     }
-    v.server_peak_mib = kim::bench::peak_mib(server.pid());
-    const int stop_code = server.stop();
-    if (stop_code != 0) v.problems.push_back("kim-server exited with " + std::to_string(stop_code));
+    for (auto& server : servers) {
+        v.server_peak_mib += kim::bench::peak_mib(server->pid());
+        const int stop_code = server->stop();
+        if (stop_code != 0) v.problems.push_back("kim-server exited with " + std::to_string(stop_code));
+    }
     for (const auto& s : fleet.slots) v.written += s.written;
-    for (auto& p : check_server_log(server.data_dir(), fleet.slots, fleet.sites, v.rows)) v.problems.push_back(std::move(p));
+    for (auto& p : check_server_log(*servers.front(), fleet.slots, fleet.sites, v.rows)) v.problems.push_back(std::move(p));
     for (auto& p : check_replicas(fleet.slots, fleet.sites.size())) v.problems.push_back(std::move(p));
     if (v.rows != v.written) {
         v.problems.push_back("the server holds " + std::to_string(v.rows) + " changes, the replicas wrote " + std::to_string(v.written));
@@ -553,6 +629,8 @@ json summary(const Options& o, const Window& w, const Verification& v) {
         return json{{"p50", percentile(ms, 0.50)}, {"p99", percentile(ms, 0.99)}, {"max", percentile(ms, 1.0)}};
     };
     return json{
+        {"store", o.store},
+        {"servers", o.servers},
         {"replicas", o.replicas},
         {"sites", o.sites},
         {"client_threads", o.threads},
@@ -577,6 +655,7 @@ json summary(const Options& o, const Window& w, const Verification& v) {
         {"server_cpu_s", w.server_cpu},
         {"server_run_queue_wait_s", w.server_run_queue},
         {"clients_cpu_s", w.clients_cpu},
+        {"postgres_cpu_s", w.postgres_cpu},
         {"server_peak_mib", v.server_peak_mib},
         {"server_fds_max", w.fds_max},
         {"cpus", std::thread::hardware_concurrency()},
@@ -601,6 +680,7 @@ void print_table(const json& r) {
     const double s = r.at("duration_s").get<double>();
     std::printf("\n");
     row("figure", "value");
+    row("store / kim-server processes", r.at("store").get<std::string>() + " / " + r.at("servers").dump());
     row("replicas / sites / client threads", r.at("replicas").dump() + " / " + r.at("sites").dump() + " / " +
                                                  r.at("client_threads").dump());
     row("duration of the measured window", num(s) + " s");
@@ -619,10 +699,14 @@ void print_table(const json& r) {
     row("server answers other than 200", r.at("server_not_200").dump());
     row("server CPU time", num(r.at("server_cpu_s").get<double>()) + " s (" + num(r.at("server_cpu_s").get<double>() / s, 2) +
                                " cores); " + num(r.at("server_run_queue_wait_s").get<double>()) + " s waiting for a CPU");
+    if (r.at("store") == "postgres") {
+        row("PostgreSQL CPU time", num(r.at("postgres_cpu_s").get<double>()) + " s (" +
+                                       num(r.at("postgres_cpu_s").get<double>() / s, 2) + " cores)");
+    }
     row("replicas' CPU time (this process)", num(r.at("clients_cpu_s").get<double>()) + " s (" +
                                                  num(r.at("clients_cpu_s").get<double>() / s, 2) + " cores)");
-    row("server peak memory (VmHWM)", num(r.at("server_peak_mib").get<double>()) + " MiB");
-    row("server open descriptors (sampled max)", r.at("server_fds_max").dump());
+    row("server peak memory (VmHWM, summed)", num(r.at("server_peak_mib").get<double>()) + " MiB");
+    row("server open descriptors (sampled max, summed)", r.at("server_fds_max").dump());
     row("CPUs of this machine", r.at("cpus").dump() + " (load average " + num(r.at("load_average_start").get<double>(), 2) +
                                     " at start, " + num(r.at("load_average_end").get<double>(), 2) + " at end)");
 }
@@ -645,17 +729,28 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
 
         const auto t_setup = Clock::now();
-        kim::test::ServerProcess server(o.server, dir / "server");
-        Fleet fleet = set_up(o, homes, server);
+        if (o.store == "postgres") {
+            // ServerProcess then puts the store in a fresh database of that cluster.
+            if (!std::getenv("KIM_TEST_POSTGRES")) {
+                throw std::invalid_argument("--store postgres needs a cluster in $KIM_TEST_POSTGRES (postgresql://USER@HOST:PORT); "
+                                            "`bench/run load --store postgres` starts one");
+            }
+            ::setenv("KIM_TEST_STORE", "postgres", 1);
+        }
+        Servers servers;
+        // Every process on the same folder finds the same store (its database).
+        for (int i = 0; i < o.servers; ++i) servers.push_back(std::make_unique<kim::test::ServerProcess>(o.server, dir / "server"));
+        Fleet fleet = set_up(o, homes, *servers.front());
         std::vector<std::string> start_args;
         if (o.server_threads > 0) start_args = {"--threads", std::to_string(o.server_threads)};
-        server.start(start_args);
-        std::printf("set-up took %.0f s; kim-server (pid %d) at %s\n", std::chrono::duration<double>(Clock::now() - t_setup).count(),
-                    static_cast<int>(server.pid()), server.url().c_str());
+        for (auto& server : servers) server->start(start_args);
+        std::printf("set-up took %.0f s; %d kim-server process(es), the first (pid %d) at %s\n",
+                    std::chrono::duration<double>(Clock::now() - t_setup).count(), o.servers,
+                    static_cast<int>(servers.front()->pid()), servers.front()->url().c_str());
         std::fflush(stdout);
 
-        const Window w = run_window(o, fleet, server);
-        const Verification v = verify(o, fleet, server);
+        const Window w = run_window(o, fleet, servers);
+        const Verification v = verify(o, fleet, servers);
         const json result = summary(o, w, v);
         print_table(result);
         for (const auto& e : w.first_errors) std::printf("error: %s\n", e.c_str());

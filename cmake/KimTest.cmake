@@ -3,7 +3,7 @@
 # kim_add_test(<name> SOURCES ... LIBS ... [LABELS ...] [BOTH_STORES])
 #
 # BOTH_STORES registers every test a second time, named postgres.<test> and
-# labelled `postgres`, to run on the server's PostgreSQL store: with
+# labelled postgres-<labels>, to run on the server's PostgreSQL store: with
 # KIM_TEST_STORE=postgres, on the cluster named by $KIM_TEST_POSTGRES, which
 # scripts/test starts (tests/support/test_postgres.hpp).
 function(kim_add_test name)
@@ -27,7 +27,11 @@ function(kim_add_test name)
   include(GoogleTest)
   gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
   if(ARG_BOTH_STORES)
+    # One label (gtest_discover_tests passes only the first of a list):
+    # postgres-unit, postgres-integration-resilience... `ctest -L` takes a
+    # regular expression, so -L postgres and -L integration both find them.
+    string(REPLACE ";" "-" joined "${ARG_LABELS}")
     gtest_discover_tests(${name} TEST_PREFIX "postgres." DISCOVERY_TIMEOUT 60
-      PROPERTIES LABELS "${ARG_LABELS};postgres" ENVIRONMENT "KIM_TEST_STORE=postgres")
+      PROPERTIES ENVIRONMENT "KIM_TEST_STORE=postgres" LABELS "postgres-${joined}")
   endif()
 endfunction()

@@ -6,8 +6,12 @@
 # Sourced by scripts/test and bench/run, after scripts/lib/deps.sh.
 #
 #   kim_install_postgres_packages   installs Debian's postgresql if missing
-#   kim_start_test_postgres         starts it; sets KIM_TEST_POSTGRES_URI
-#                                   (postgresql://kim@127.0.0.1:PORT, no database)
+#   kim_start_test_postgres [durable [PARENT]]
+#                                   starts it; sets KIM_TEST_POSTGRES_URI
+#                                   (postgresql://kim@127.0.0.1:PORT, no database).
+#                                   `durable` keeps fsync and synchronous commit
+#                                   on, as in production, for the benchmarks;
+#                                   PARENT is where its folder goes (default /tmp)
 #   kim_stop_test_postgres          stops it and removes the folder
 # The caller sets a trap that calls kim_stop_test_postgres, so that the
 # cluster also goes when a step fails.
@@ -40,9 +44,13 @@ kim_as_postgres_owner() {
 }
 
 kim_start_test_postgres() {
-  local bin
+  local mode=${1:-fast} parent=${2:-/tmp} bin settings
   bin=$(kim_postgres_bin) || return 1
-  KIM_TEST_POSTGRES_DIR=$(mktemp -d /tmp/kim-postgres.XXXXXX)
+  settings="-c max_connections=300"
+  # Test data only: no need to survive a power cut.
+  [[ $mode == durable ]] || settings+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  mkdir -p "$parent"
+  KIM_TEST_POSTGRES_DIR=$(mktemp -d "$parent/kim-postgres.XXXXXX")
   KIM_TEST_POSTGRES_OWNER=$(id -un)
   if [[ $(id -u) -eq 0 ]]; then
     # Debian's package makes the user `postgres`; any unprivileged user will do.
@@ -61,10 +69,10 @@ kim_start_test_postgres() {
     port=$((20000 + RANDOM % 30000))
     if kim_as_postgres_owner "$bin/pg_ctl" -D "$KIM_TEST_POSTGRES_DIR/data" -l "$KIM_TEST_POSTGRES_DIR/server.log" \
       -w -t 60 start -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$KIM_TEST_POSTGRES_DIR \
-        -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >/dev/null; then
+        $settings" >/dev/null; then
       KIM_TEST_POSTGRES_URI="postgresql://kim@127.0.0.1:$port"
       export KIM_TEST_POSTGRES_URI
-      echo "==> PostgreSQL test cluster on 127.0.0.1:$port ($KIM_TEST_POSTGRES_DIR)"
+      echo "==> PostgreSQL test cluster ($mode) on 127.0.0.1:$port ($KIM_TEST_POSTGRES_DIR)"
       return 0
     fi
   done

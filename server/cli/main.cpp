@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
                    "Read options from this file (default: $KIM_SERVER_CONFIG, none if unset): `name = value` lines, "
                    "the global ones first, then a [serve], [replica.add]... section per command; the command line wins")
         ->envname("KIM_SERVER_CONFIG");
+    // A misspelt name in the file is an error, not a setting silently dropped.
+    app.allow_config_extras(CLI::config_extras_mode::error);
     app.set_version_flag("--version", std::string("kim-server (kimsync) ") + KIM_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
