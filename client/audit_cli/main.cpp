@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
     app.add_option("--server", global.server, "The server's URL (https://…, or http:// on this computer)");
     app.add_option("--key", global.key_file, "The auditor's key file (kim-audit keygen)");
     app.add_option("--ca-file", global.ca_file, "Extra trusted CA certificates, PEM (default: $KIM_CA_FILE)");
+    kim::cli::add_config_option(app, "KIM_AUDIT_CONFIG");
     app.set_version_flag("--version", std::string("kim-audit (kimsync) ") + KIM_VERSION);
     app.require_subcommand(1);
     kim::audit_cli::add_keygen_command(app);

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
                  "kim"};
     kim::cli::Context ctx;
     app.add_option("--home", ctx.home_option, "Replica folder (default: $KIM_HOME, else ~/.kim)");
+    kim::cli::add_config_option(app, "KIM_CONFIG");
     app.set_version_flag("--version", std::string("kim (kimsync) ") + KIM_VERSION);
     app.require_subcommand(1);
     app.fallthrough();

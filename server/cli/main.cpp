@@ -40,12 +40,7 @@ int main(int argc, char** argv) {
                    "SQLite (default: $KIM_SERVER_STORE, else --data)")
         ->envname("KIM_SERVER_STORE")
         ->excludes(data);
-    app.set_config("--config", "",
-                   "Read options from this file (default: $KIM_SERVER_CONFIG, none if unset): `name = value` lines, "
-                   "the global ones first, then a [serve], [replica.add]... section per command; the command line wins")
-        ->envname("KIM_SERVER_CONFIG");
-    // A misspelt name in the file is an error, not a setting silently dropped.
-    app.allow_config_extras(CLI::config_extras_mode::error);
+    kim::cli::add_config_option(app, "KIM_SERVER_CONFIG");
     app.set_version_flag("--version", std::string("kim-server (kimsync) ") + KIM_VERSION);
     app.require_subcommand(1);
     app.fallthrough();

@@ -210,6 +210,58 @@ TEST(cli_usage, unknown_commands_are_usage_errors) {
     expect_kim_error(kim_raw({"status", "--no-such-option"}), 2, "--no-such-option", "unknown option");
 }
 
+TEST(cli_config, kim_takes_its_options_from_a_config_file_and_the_command_line_wins) {
+    TempDir dir("kimcli");
+    const fs::path config = dir / "kim.conf";
+    write_file(config, "home = \"" + (dir / "from-file").string() + "\"\n[init]\nsite = \"hamborn\"\nreplica = \"hamborn-a\"\n");
+    const auto made = kim_raw({"--config", config.string(), "init"});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    EXPECT_TRUE(fs::exists(dir / "from-file" / "replica.db"));
+    // The same file through $KIM_CONFIG, with the home given on the command line.
+    Env env = default_env();
+    env["KIM_CONFIG"] = config.string();
+    const auto second = kim_raw({"--home", (dir / "from-cli").string(), "init", "--replica", "hamborn-b"}, env);
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_NE(ok(dir / "from-cli", {"status"}).find("hamborn-b"), std::string::npos);
+}
+
+TEST(cli_config, a_misspelt_or_missing_config_file_is_a_usage_error) {
+    TempDir dir("kimcli");
+    const fs::path config = dir / "kim.conf";
+    write_file(config, "hme = \"/tmp/x\"\n");
+    expect_kim_error(kim_raw({"--config", config.string(), "status"}), 2, "hme", "a misspelt name in the config file");
+    expect_kim_error(kim_raw({"--config", (dir / "none.conf").string(), "status"}), 2, "none.conf", "a missing config file");
+}
+
+TEST(cli_config, kim_server_takes_each_command_s_options_from_its_section) {
+    TempDir dir("kimcli");
+    const fs::path config = dir / "kim-server.conf";
+    const std::string store = "data = \"" + (dir / "store").string() + "\"\n";
+    write_file(config, store + "[replica.add]\nsite = \"hamborn\"\n[serve]\nlisten = \"127.0.0.1:0\"\ntls-cert = \"" +
+                           (dir / "cert.pem").string() + "\"\n");
+    const auto init = kim::test::run_process({KIM_SERVER_BINARY, "--config", config.string(), "init"});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    EXPECT_TRUE(fs::exists(dir / "store" / "server.db"));
+    const auto add = kim::test::run_process({KIM_SERVER_BINARY, "--config", config.string(), "replica", "add", "hamborn-a",
+                                             "--pubkey", "rScStZhwXxIEM1j/7FSCEZIEFU/YtMIv0dtHXAbz/I0="});
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    const auto list = kim::test::run_process({KIM_SERVER_BINARY, "--data", (dir / "store").string(), "replica", "list"});
+    EXPECT_NE(list.out.find("hamborn-a  site hamborn"), std::string::npos) << list.out;
+    // serve read its section: a certificate without its key is refused before anything listens.
+    const auto serve = kim::test::run_process({KIM_SERVER_BINARY, "--config", config.string(), "serve"});
+    EXPECT_EQ(serve.exit_code, 2) << serve.err;
+    EXPECT_NE(serve.err.find("--tls-cert and --tls-key go together"), std::string::npos) << serve.err;
+
+    write_file(config, store + "[serve]\nthreads = 0\n");
+    const auto bad = kim::test::run_process({KIM_SERVER_BINARY, "--config", config.string(), "replica", "list"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("--threads"), std::string::npos) << bad.err;
+    write_file(config, "[serve]\nlisen = \"127.0.0.1:0\"\n");
+    const auto misspelt = kim::test::run_process({KIM_SERVER_BINARY, "--config", config.string(), "serve"});
+    EXPECT_EQ(misspelt.exit_code, 2);
+    EXPECT_NE(misspelt.err.find("lisen"), std::string::npos) << misspelt.err;
+}
+
 TEST(cli_usage, missing_replica_is_not_found_and_creates_nothing) {
     TempDir dir("kimcli");
     const fs::path nowhere = dir / "no-replica-here";

@@ -1,5 +1,7 @@
 #include "kim/cli/cli_support.hpp"
 
+#include <cstdlib>
+
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -44,6 +46,21 @@ void disable_core_dumps() {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     const rlimit no_core{0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
+}
+
+void add_config_option(CLI::App& app, const std::string& env) {
+    // CLI11 reads the file before it looks at the environment, so the
+    // variable is taken here; a file it names must exist.
+    const char* from_env = std::getenv(env.c_str());
+    const bool named = from_env && *from_env;
+    app.set_config("--config", named ? from_env : "",
+                   "Read options from this file (default: $" + env +
+                       ", none if unset): `name = value` lines, the program's own options first, then a [command] or "
+                       "[command.sub] section per command (e.g. [serve], [replica.add]); the command line wins. A bad "
+                       "value anywhere in the file is refused, whichever command runs",
+                   named);
+    // A misspelt name in the file is an error, not a setting silently dropped.
+    app.allow_config_extras(CLI::config_extras_mode::error);
 }
 
 }  // namespace kim::cli

@@ -27,4 +27,10 @@ std::string usage_message(CLI::App& app, const CLI::ParseError& e);
 // A core dump would write decrypted case data or keys to disk.
 void disable_core_dumps();
 
+// --config FILE (default: $`env`, none when unset): every option may come
+// from that file, in CLI11's INI form: the program's own options first as
+// `name = value`, then a [command] or [command.sub] section per command.
+// The command line wins; a name the program does not know is an error.
+void add_config_option(CLI::App& app, const std::string& env);
+
 }  // namespace kim::cli
