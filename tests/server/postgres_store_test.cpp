@@ -11,6 +11,8 @@
 #include <map>
 #include <thread>
 
+#include <unistd.h>
+
 #include "auth/auth_errors.hpp"
 #include "error_message.hpp"
 #include "server_test_support.hpp"
@@ -77,6 +79,29 @@ TEST(postgres_store, a_database_of_a_newer_schema_is_refused) {
     kim::test::StoreSql(db).exec("INSERT INTO kim_schema_version(version) VALUES (99)");
     const auto message = kim::test::error_message_of<kim::StateError>([&] { kim::server::open_store(db); });
     EXPECT_NE(message.find("update kim-server"), std::string::npos) << message;
+}
+
+TEST(postgres_store, once_made_the_store_runs_with_a_role_that_may_only_read_and_write_rows) {
+    KIM_POSTGRES_ONLY();
+    const std::string db = kim::test::fresh_postgres_database();
+    kim::server::create_store(db);
+    // A role without CREATE on anything: what an operator gives the servers after `init`.
+    const std::string role = "kim_rows_" + std::to_string(::getpid());
+    kim::test::StoreSql owner(db);
+    owner.exec("DROP ROLE IF EXISTS " + role);
+    owner.exec("CREATE ROLE " + role + " LOGIN");
+    owner.exec("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role);
+    owner.exec("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+    const std::string as_role = db.substr(0, db.find("://") + 3) + role + db.substr(db.find('@'));
+    {
+        const auto store = kim::server::open_store(as_role);
+        TestReplica a("hamborn-a", "hamborn");
+        store->add_replica(a.enrolment());
+        append_all(*store, a.next_changes(3));
+        EXPECT_EQ(store->summary().last_seq, 3u);
+    }
+    owner.exec("DROP OWNED BY " + role);
+    owner.exec("DROP ROLE " + role);
 }
 
 TEST(postgres_store, two_servers_appending_at_once_keep_one_gap_free_chain) {

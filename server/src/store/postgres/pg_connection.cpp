@@ -167,7 +167,10 @@ void Connection::fail(PGresult* result, std::string_view sql) {
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     PQclear(result);
     if (PQstatus(conn_) != CONNECTION_OK || worth_a_retry(state)) {
-        broken_ = broken_ || PQstatus(conn_) != CONNECTION_OK;
+        // Dropped from the pool unless only this transaction lost a race: a
+        // standby (25006) or a server going down (57P) will not get better
+        // on this connection, and a new one may reach the new primary.
+        broken_ = broken_ || PQstatus(conn_) != CONNECTION_OK || (state != "40001" && state != "40P01");
         throw BusyError("the database did not complete the request (" + message +
                         "); nothing of it was kept: try again in a moment");
     }

@@ -32,19 +32,38 @@ bool postgres_store_exists(pg::Connection& conn) {
                 .empty();
 }
 
+namespace {
+
+int stored_version(pg::Connection& conn) {
+    if (!postgres_store_exists(conn)) return 0;
+    return static_cast<int>(conn.query("SELECT COALESCE(MAX(version), 0) FROM kim_schema_version").integer(0, 0));
+}
+
+void refuse_newer(int version) {
+    if (version > latest_postgres_schema_version()) {
+        throw StateError("this server store has schema version " + std::to_string(version) +
+                         ", newer than this kim-server knows (" + std::to_string(latest_postgres_schema_version()) +
+                         "); update kim-server");
+    }
+}
+
+}  // namespace
+
 void migrate_postgres_store(pg::Connection& conn) {
+    // Up to date: no DDL at all, so that a role with data privileges only
+    // can run the servers once the store exists.
+    const int seen = stored_version(conn);
+    refuse_newer(seen);
+    if (seen == latest_postgres_schema_version()) return;
     pg::Transaction tx(conn);
     conn.query(migration_lock);
+    // Again under the lock: another server may have migrated meanwhile.
     conn.exec("CREATE TABLE IF NOT EXISTS kim_schema_version (version INTEGER NOT NULL)");
-    const auto current = conn.query("SELECT COALESCE(MAX(version), 0) FROM kim_schema_version");
-    const auto version = current.integer(0, 0);
-    const auto latest = latest_postgres_schema_version();
-    if (version > latest) {
-        throw StateError("this server store has schema version " + std::to_string(version) +
-                         ", newer than this kim-server knows (" + std::to_string(latest) + "); update kim-server");
-    }
+    const int version = stored_version(conn);
+    refuse_newer(version);
+    const int latest = latest_postgres_schema_version();
     if (version == latest) return;  // nothing to do; the transaction rolls back
-    for (auto step = version; step < latest; ++step) {
+    for (int step = version; step < latest; ++step) {
         conn.exec(*steps[step]);
         conn.query("INSERT INTO kim_schema_version(version) VALUES($1)", pg::Params().integer(step + 1));
     }
