@@ -34,13 +34,17 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "kimsync developers")
 set(CPACK_PACKAGE_CONTACT "kimsync developers")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "offline-first, end-to-end encrypted case records for KIM")
+# The long description, wrapped for the control file (an empty line becomes
+# the paragraph separator " .").
 string(CONCAT CPACK_PACKAGE_DESCRIPTION
-    "kimsync keeps the case records of the Kommunales Integrationsmanagement (KIM) "
-    "in North Rhine-Westphalia on encrypted local SQLite replicas that keep working offline "
-    "and exchange signed change logs, merged without losing an edit.\n"
-    "This package holds the client `kim`, the central sync server `kim-server` "
-    "(SQLite or PostgreSQL store, coordinators' dashboard), which only ever holds "
-    "ciphertext, and the auditor's verifier `kim-audit`.")
+    "kimsync keeps the case records of the Kommunales Integrationsmanagement\n"
+    "(KIM) in North Rhine-Westphalia on encrypted local SQLite replicas that\n"
+    "keep working offline and exchange signed change logs, merged without\n"
+    "losing an edit.\n"
+    "\n"
+    "This package holds the client `kim`; the central sync server `kim-server`\n"
+    "(SQLite or PostgreSQL store, coordinators' dashboard), which only ever\n"
+    "holds ciphertext; and the auditor's verifier `kim-audit`.")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)   # kimsync_0.1.0_amd64.deb

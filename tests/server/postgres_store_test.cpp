@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <atomic>
 #include <map>
 #include <thread>
@@ -55,6 +56,69 @@ TEST(postgres_store, an_unreachable_database_is_busy_and_the_password_never_show
     EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
     EXPECT_NE(message.find("cannot connect to PostgreSQL at postgresql://kim:***@127.0.0.1:1/kim"), std::string::npos)
         << message;
+}
+
+TEST(postgres_store, a_malformed_uri_is_refused_without_echoing_it) {
+    const auto message = kim::test::error_message_of<kim::InputError>(
+        [] { kim::server::open_store("postgresql://kim:pa%zzss@127.0.0.1:1/kim"); });
+    EXPECT_EQ(message.find("pa%zzss"), std::string::npos) << message;
+    EXPECT_NE(message.find("postgresql://USER@HOST:PORT/DATABASE"), std::string::npos) << message;
+    // libpq's key=value form is not taken for a folder name (and never echoed).
+    const auto kv = kim::test::error_message_of<kim::InputError>(
+        [] { kim::server::create_store("host=db password=s3cret dbname=kim"); });
+    EXPECT_EQ(kv.find("s3cret"), std::string::npos) << kv;
+    EXPECT_FALSE(std::filesystem::exists("host=db password=s3cret dbname=kim"));
+}
+
+TEST(postgres_store, after_the_database_drops_every_connection_the_store_answers_busy_then_recovers) {
+    KIM_POSTGRES_ONLY();
+    const std::string db = kim::test::fresh_postgres_database();
+    kim::server::create_store(db);
+    const auto store = kim::server::open_store(db);
+    TestReplica a("hamborn-a", "hamborn");
+    append_all(*store, a.next_changes(2));
+    // As in a restart or a failover of the database: every session of the store ends.
+    kim::test::StoreSql(db).exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+        "pg_backend_pid()");
+    // A pooled connection that died answers with a retryable BusyError (HTTP 503), never another error,
+    // and the store finds a working connection again.
+    bool stored = false;
+    for (int attempt = 0; attempt < 4 && !stored; ++attempt) {
+        TestReplica r("after-" + std::to_string(attempt), "hamborn");
+        try {
+            append_all(*store, r.next_changes(1));
+            stored = true;
+        } catch (const kim::server::BusyError& e) {
+            EXPECT_EQ(std::string(e.what()).find("127.0.0.1"), std::string::npos) << "the client learns no host: " << e.what();
+        }
+    }
+    EXPECT_TRUE(stored);
+    EXPECT_GE(store->summary().last_seq, 3u);
+    const auto log = store->read_log(0, 100, 1 << 20);
+    EXPECT_EQ(log.rows.size(), log.last_seq);
+}
+
+TEST(postgres_store, pages_stop_after_the_byte_bound_in_the_database) {
+    KIM_POSTGRES_ONLY();
+    const std::string db = kim::test::fresh_postgres_database();
+    kim::server::create_store(db);
+    const auto store = kim::server::open_store(db);
+    TestReplica a("hamborn-a", "hamborn");
+    append_all(*store, a.next_changes(10));
+    const auto one = store->read_log(0, 100, 1).rows.size();
+    EXPECT_EQ(one, 1u) << "one row at least, and no more once the bound is passed";
+    const std::size_t size = store->read_log(0, 1, 1 << 20).rows.at(0).envelope.size();
+    const auto three = store->read_log(0, 100, 2 * size + 1);
+    EXPECT_EQ(three.rows.size(), 3u);
+    EXPECT_TRUE(three.more);
+    const auto site = store->read_site("hamborn", "nobody", 0, 100, 2 * size + 1);
+    EXPECT_EQ(site.entries.size(), 3u);
+    EXPECT_TRUE(site.more);
+    EXPECT_EQ(site.next, 3u);
+    const auto rest = store->read_site("hamborn", "nobody", site.next, 100, 1 << 20);
+    EXPECT_EQ(rest.entries.size(), 7u);
+    EXPECT_FALSE(rest.more);
 }
 
 TEST(postgres_store, an_empty_database_is_no_store_and_init_makes_one_once) {

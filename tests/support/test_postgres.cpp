@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -98,7 +99,11 @@ std::string fresh_postgres_database() {
     const auto cluster = test_postgres();
     if (!cluster) throw std::logic_error("fresh_postgres_database: KIM_TEST_POSTGRES is not set");
     static std::atomic<int> counter{0};
-    const std::string name = "kim_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    // The pid and a random part: a process that died before dropping its
+    // databases leaves names that a later process with its pid must not hit.
+    static const unsigned salt = std::random_device{}();
+    const std::string name =
+        "kim_test_" + std::to_string(::getpid()) + "_" + std::to_string(salt % 100000) + "_" + std::to_string(++counter);
     databases();  // made before the first database, so destroyed after every user of one
     run(*cluster + "/postgres", "CREATE DATABASE " + name);
     databases().add(name);

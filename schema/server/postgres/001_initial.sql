@@ -38,6 +38,13 @@ CREATE TABLE writer_lock (
     id INTEGER PRIMARY KEY CHECK (id = 1)
 );
 INSERT INTO writer_lock(id) VALUES (1);
+CREATE FUNCTION writer_lock_stays() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the writer lock row must stay: without it the servers cannot take turns';
+END;
+$$;
+CREATE TRIGGER writer_lock_stays BEFORE DELETE OR TRUNCATE ON writer_lock
+    FOR EACH STATEMENT EXECUTE FUNCTION writer_lock_stays();
 
 CREATE TABLE log (
     server_seq  BIGINT PRIMARY KEY,

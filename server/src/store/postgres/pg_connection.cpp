@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstring>
+#include <iostream>
+#include <system_error>
 
 #include "../../auth/auth_errors.hpp"
 #include "kim/shared/errors.hpp"
@@ -17,10 +19,11 @@ std::string field(const PGresult* result, int code) {
 
 // The SQLSTATE classes after which the same request may well succeed on a
 // retry: the connection or the server went away (a failover among them), a
-// standby that does not take writes yet, a serialisation conflict.
+// standby that does not take writes yet, a serialisation conflict, too many
+// connections, a lock or statement that timed out.
 bool worth_a_retry(const std::string& state) {
     return state.starts_with("08") || state.starts_with("57P") || state == "40001" || state == "40P01" ||
-           state == "25006" || state == "53300";
+           state == "25006" || state == "53300" || state == "55P03" || state == "57014";
 }
 
 int hex_value(char c) {
@@ -54,13 +57,15 @@ Params& Params::null() {
 
 void Params::add(std::string value, int format, bool is_null) {
     values_.push_back(std::move(value));
+    null_.push_back(is_null);
     lengths_.push_back(static_cast<int>(values_.back().size()));
     formats_.push_back(format);
-    // The strings may move when the vector grows: the pointers are taken again.
+}
+
+const char* const* Params::values() const {
     pointers_.clear();
-    for (std::size_t i = 0; i < values_.size(); ++i) pointers_.push_back(values_[i].c_str());
-    if (is_null) null_.push_back(values_.size() - 1);
-    for (auto i : null_) pointers_[i] = nullptr;
+    for (std::size_t i = 0; i < values_.size(); ++i) pointers_.push_back(null_[i] ? nullptr : values_[i].c_str());
+    return pointers_.data();
 }
 
 std::uint64_t Result::affected() const {
@@ -79,7 +84,8 @@ std::int64_t Result::integer(int row, int column) const {
     const char* text = PQgetvalue(result_.get(), row, column);
     std::int64_t v = 0;
     const auto end = text + PQgetlength(result_.get(), row, column);
-    if (std::from_chars(text, end, v).ptr != end) {
+    const auto [ptr, ec] = std::from_chars(text, end, v);
+    if (is_null(row, column) || text == end || ec != std::errc() || ptr != end) {
         throw IntegrityError("PostgreSQL returned a number that is not one; the server store is damaged");
     }
     return v;
@@ -113,7 +119,23 @@ Hash32 Result::hash(int row, int column, std::string_view what) const {
 }
 
 Connection::Connection(const std::string& conninfo) {
-    conn_ = PQconnectdb(conninfo.c_str());
+    // Checked first: libpq's own message for a malformed URI quotes the
+    // offending part, which may be the password.
+    char* parse_error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parse_error);
+    PQfreemem(parse_error);
+    if (!parsed) {
+        throw InputError("--store: not a valid PostgreSQL URI; write it as postgresql://USER@HOST:PORT/DATABASE"
+                         "[?PARAMETER=VALUE&...], with the password in ~/.pgpass or $PGPASSWORD");
+    }
+    PQconninfoFree(parsed);
+    // Our defaults first, the URI last: what the URI sets wins. Keepalives
+    // notice a dead peer in about a minute instead of two hours, so that a
+    // server does not wait for ever on a database that is gone.
+    const char* keywords[] = {"application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+                              "keepalives_count", "dbname", nullptr};
+    const char* values[] = {"kim-server", "1", "30", "10", "3", conninfo.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
     if (PQstatus(conn_) != CONNECTION_OK) {
         std::string message = conn_ ? PQerrorMessage(conn_) : "out of memory";
         while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
@@ -121,9 +143,21 @@ Connection::Connection(const std::string& conninfo) {
         throw BusyError("cannot connect to PostgreSQL at " + redacted(conninfo) + ": " + message +
                         "; check --store and that the database runs and takes connections");
     }
-    // Results in the forms Result reads, whatever the server's defaults.
-    // (and no NOTICE on stderr for the migration's CREATE ... IF NOT EXISTS).
-    exec("SET bytea_output = 'hex'; SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+    // No NOTICE or WARNING from the server on our stderr.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    try {
+        // Results in the forms Result reads, whatever the server's defaults.
+        // Every write transaction relies on READ COMMITTED (decision 119);
+        // a session that waits long for the writer lock, or sits idle inside
+        // a transaction (a stalled server), gives up rather than stopping
+        // every other server's pushes.
+        exec("SET bytea_output = 'hex'; SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; "
+             "SET client_min_messages = warning; SET default_transaction_isolation = 'read committed'; "
+             "SET lock_timeout = '60s'; SET idle_in_transaction_session_timeout = '120s'");
+    } catch (...) {
+        PQfinish(conn_);
+        throw;
+    }
 }
 
 Connection::~Connection() { PQfinish(conn_); }
@@ -167,24 +201,31 @@ void Connection::fail(PGresult* result, std::string_view sql) {
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     PQclear(result);
     if (PQstatus(conn_) != CONNECTION_OK || worth_a_retry(state)) {
-        // Dropped from the pool unless only this transaction lost a race: a
-        // standby (25006) or a server going down (57P) will not get better
-        // on this connection, and a new one may reach the new primary.
-        broken_ = broken_ || PQstatus(conn_) != CONNECTION_OK || (state != "40001" && state != "40P01");
-        throw BusyError("the database did not complete the request (" + message +
-                        "); nothing of it was kept: try again in a moment");
+        // Dropped from the pool unless only this transaction lost a race or
+        // waited too long: a standby (25006) or a server going down (57P)
+        // will not get better on this connection, and a new one may reach
+        // the new primary.
+        broken_ = broken_ || PQstatus(conn_) != CONNECTION_OK ||
+                  (state != "40001" && state != "40P01" && state != "55P03" && state != "57014");
+        // The details are for the server's log, not for the client that
+        // gets this message (host, port and database stay inside).
+        std::cerr << "kim-server: the database did not complete a statement (SQLSTATE " << (state.empty() ? "-" : state)
+                  << "): " << message << std::endl;
+        throw BusyError("the server's database did not answer in time or is unavailable; nothing was acknowledged: "
+                        "try again in a moment");
     }
-    const std::string what = "PostgreSQL refused a statement (" + std::string(sql.substr(0, 60)) + "...): " + message;
     if (state == "P0001") throw IntegrityError(message);  // the log's and checkpoints' append-only triggers
-    if (state.starts_with("23")) throw StateError(what);  // a constraint: a racing writer got there first
-    throw Error(what);
+    // A constraint: a racing writer got there first.
+    if (state.starts_with("23")) throw StateError("the store refused the write (" + message + "); try again");
+    throw Error("PostgreSQL refused a statement (" + std::string(sql.substr(0, 60)) + "...): " + message);
 }
 
 Transaction::Transaction(Connection& conn, Kind kind) : conn_(conn) {
     // A snapshot read sees one state of the whole database for all its
     // statements; a write sees each statement's own latest committed state,
     // which is what a batch needs once it holds the writer lock (writer_lock).
-    conn_.exec(kind == Kind::snapshot_read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
+    conn_.exec(kind == Kind::snapshot_read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                           : "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE");
 }
 
 Transaction::~Transaction() {
@@ -197,8 +238,9 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-    conn_.exec("COMMIT");
+    // Whatever COMMIT answers, there is no transaction left to roll back.
     open_ = false;
+    conn_.exec("COMMIT");
 }
 
 std::string redacted(std::string_view conninfo) {

@@ -31,7 +31,8 @@ public:
     Params& null();
 
     int size() const { return static_cast<int>(values_.size()); }
-    const char* const* values() const { return pointers_.data(); }
+    // Taken afresh on each call: a copied or moved Params points at its own strings.
+    const char* const* values() const;
     const int* lengths() const { return lengths_.data(); }
     const int* formats() const { return formats_.data(); }
 
@@ -39,9 +40,9 @@ private:
     void add(std::string value, int format, bool is_null);
 
     std::vector<std::string> values_;
-    std::vector<const char*> pointers_;
+    std::vector<bool> null_;
+    mutable std::vector<const char*> pointers_;
     std::vector<int> lengths_, formats_;
-    std::vector<std::size_t> null_;  // indexes of the NULL parameters
 };
 
 // A statement's result, in text form.
@@ -68,8 +69,9 @@ private:
 
 class Connection {
 public:
-    // Connects with a libpq URI or key=value string. BusyError (HTTP 503)
-    // when the database cannot be reached: a client retries later.
+    // Connects with a postgresql:// URI (InputError, without libpq's words,
+    // which may quote the password, when it is malformed). BusyError (HTTP
+    // 503) when the database cannot be reached: a client retries later.
     explicit Connection(const std::string& conninfo);
     ~Connection();
     Connection(const Connection&) = delete;
@@ -84,6 +86,8 @@ public:
     Result query_once(const std::string& sql, const Params& params);
     // Whether the connection still works (a failed-over primary breaks it).
     bool healthy() const { return PQstatus(conn_) == CONNECTION_OK && !broken_; }
+    // Healthy and outside any transaction: fit to go back to a pool.
+    bool reusable() const { return healthy() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
 
 private:
     [[noreturn]] void fail(PGresult* result, std::string_view sql);

@@ -42,20 +42,22 @@ AuditRows PostgresStore::read_log(std::uint64_t since, std::size_t limit, std::s
     pg::Transaction snapshot(*conn, pg::Transaction::Kind::snapshot_read);
     page.last_seq = log_tip(*conn).last_seq;
     if (limit > 0 && since < page.last_seq) {
+        // The byte bound is applied by the database, as for a pull page.
         const auto r = conn->query(
-            "SELECT server_seq, received_at, chain, envelope FROM log WHERE server_seq > $1 ORDER BY server_seq LIMIT $2",
+            "SELECT server_seq, received_at, chain, envelope FROM (SELECT server_seq, received_at, chain, envelope, "
+            "sum(octet_length(envelope)) OVER (ORDER BY server_seq) - octet_length(envelope) AS before "
+            "FROM (SELECT server_seq, received_at, chain, envelope FROM log WHERE server_seq > $1 "
+            "ORDER BY server_seq LIMIT $2) page) counted WHERE before < GREATEST($3::bigint, 1) ORDER BY server_seq",
             pg::Params()
                 .integer(static_cast<std::int64_t>(since))
-                .integer(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))));
-        std::size_t bytes = 0;
-        // The page always holds one row at least, however large, so that a reader makes progress.
-        for (int i = 0; i < r.rows() && (page.rows.empty() || bytes < soft_bytes); ++i) {
+                .integer(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)))
+                .integer(static_cast<std::int64_t>(std::min<std::size_t>(soft_bytes, INT64_MAX))));
+        for (int i = 0; i < r.rows(); ++i) {
             AuditRow row;
             row.server_seq = static_cast<std::uint64_t>(r.integer(i, 0));
             row.received_at = r.integer(i, 1);
             row.chain = r.hash(i, 2, "chain hash");
             row.envelope = r.text(i, 3);
-            bytes += row.envelope.size();
             page.next = row.server_seq;
             page.rows.push_back(std::move(row));
         }

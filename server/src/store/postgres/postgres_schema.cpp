@@ -49,6 +49,18 @@ void refuse_newer(int version) {
 
 }  // namespace
 
+void lock_postgres_schema(pg::Connection& conn) { conn.query(migration_lock); }
+
+void apply_pending_postgres_steps(pg::Connection& conn) {
+    conn.exec("CREATE TABLE IF NOT EXISTS kim_schema_version (version INTEGER NOT NULL)");
+    const int version = stored_version(conn);
+    refuse_newer(version);
+    for (int step = version; step < latest_postgres_schema_version(); ++step) {
+        conn.exec(*steps[step]);
+        conn.query("INSERT INTO kim_schema_version(version) VALUES($1)", pg::Params().integer(step + 1));
+    }
+}
+
 void migrate_postgres_store(pg::Connection& conn) {
     // Up to date: no DDL at all, so that a role with data privileges only
     // can run the servers once the store exists.
@@ -56,17 +68,9 @@ void migrate_postgres_store(pg::Connection& conn) {
     refuse_newer(seen);
     if (seen == latest_postgres_schema_version()) return;
     pg::Transaction tx(conn);
-    conn.query(migration_lock);
-    // Again under the lock: another server may have migrated meanwhile.
-    conn.exec("CREATE TABLE IF NOT EXISTS kim_schema_version (version INTEGER NOT NULL)");
-    const int version = stored_version(conn);
-    refuse_newer(version);
-    const int latest = latest_postgres_schema_version();
-    if (version == latest) return;  // nothing to do; the transaction rolls back
-    for (int step = version; step < latest; ++step) {
-        conn.exec(*steps[step]);
-        conn.query("INSERT INTO kim_schema_version(version) VALUES($1)", pg::Params().integer(step + 1));
-    }
+    lock_postgres_schema(conn);
+    // Under the lock: another server may have migrated meanwhile.
+    apply_pending_postgres_steps(conn);
     tx.commit();
 }
 

@@ -76,6 +76,10 @@ std::uint64_t single_integer(pg::Connection& conn, const std::string& sql) {
     return r.empty() || r.is_null(0, 0) ? 0 : static_cast<std::uint64_t>(r.integer(0, 0));
 }
 
+// Fewer than SQLite's batch: libpq holds a whole result in memory, and an
+// envelope may be large.
+constexpr std::int64_t postgres_replay_batch_size = 200;
+
 // Replays the next batch after the marker in one transaction; false when
 // the index had already caught up.
 bool replay_batch(pg::Connection& conn) {
@@ -93,7 +97,7 @@ bool replay_batch(pg::Connection& conn) {
     PostgresStatsTables tables(conn);
     StatsIndex index(tables);
     const auto rows = conn.query("SELECT server_seq, envelope FROM log WHERE server_seq > $1 ORDER BY server_seq LIMIT $2",
-                                 pg::Params().integer(as_int(through)).integer(as_int(stats_replay_batch_size)));
+                                 pg::Params().integer(as_int(through)).integer(postgres_replay_batch_size));
     std::uint64_t seq = 0;
     for (int i = 0; i < rows.rows(); ++i) {
         seq = static_cast<std::uint64_t>(rows.integer(i, 0));

@@ -58,10 +58,23 @@ std::string not_found_advice(const std::string& where) {
 }  // namespace
 
 bool is_postgres_location(std::string_view location) {
-    return location.starts_with("postgresql://") || location.starts_with("postgres://");
+    if (location.starts_with("postgresql://") || location.starts_with("postgres://")) return true;
+    // libpq's key=value form (host=… dbname=…) would be taken for a folder
+    // name, and echoed with its password: refused with the form to use.
+    if (location.find('=') != std::string_view::npos && location.find('/') == std::string_view::npos) {
+        throw InputError("--store: a PostgreSQL store is named by a URI, postgresql://USER@HOST:PORT/DATABASE "
+                         "(libpq's key=value form is not taken), and a folder name holds no '='");
+    }
+    return false;
 }
 
-void lock_writer(pg::Connection& conn) { conn.query("SELECT id FROM writer_lock WHERE id = 1 FOR UPDATE"); }
+void lock_writer(pg::Connection& conn) {
+    if (conn.query("SELECT id FROM writer_lock WHERE id = 1 FOR UPDATE").rows() != 1) {
+        throw IntegrityError("the server store's writer_lock row is missing, so the servers cannot take turns appending; "
+                             "the store is damaged: restore it from a backup, or put the row back "
+                             "(INSERT INTO writer_lock(id) VALUES (1)) with every server stopped");
+    }
+}
 
 LogSummary log_tip(pg::Connection& conn) {
     LogSummary s;
@@ -77,18 +90,15 @@ LogSummary log_tip(pg::Connection& conn) {
 void create_postgres_store(const std::string& conninfo) {
     crypto::init();
     pg::Connection conn(conninfo);
+    const NewStoreMeta meta(system_seconds());
+    // Tables and secrets in one transaction: a failed init leaves nothing.
+    pg::Transaction tx(conn);
+    lock_postgres_schema(conn);
     if (postgres_store_exists(conn)) {
         throw StateError("there is already a server store in the database " + pg::redacted(conninfo) +
                          "; use it as it is, or choose another database with --store");
     }
-    migrate_postgres_store(conn);
-    const NewStoreMeta meta(system_seconds());
-    pg::Transaction tx(conn);
-    lock_writer(conn);
-    // A second `init` that raced this one past the check above stops here.
-    if (!conn.query("SELECT 1 FROM meta").empty()) {
-        throw StateError("another `kim-server init` has just created a store in " + pg::redacted(conninfo));
-    }
+    apply_pending_postgres_steps(conn);
     for (const auto& [key, value] : meta.entries()) {
         conn.query("INSERT INTO meta(key, value) VALUES($1, $2)", pg::Params().text(key).text(value));
     }
@@ -230,25 +240,30 @@ PullPage PostgresStore::read_site(std::string_view site, std::string_view skip_o
     // One snapshot for both queries: batches commit one after the other in
     // server order (the writer lock), so a snapshot always holds a prefix of the log.
     pg::Transaction snapshot(*conn, pg::Transaction::Kind::snapshot_read);
-    // One row more than the page holds tells whether more remain.
-    const std::size_t rows = std::min<std::size_t>(limit, INT64_MAX - 1) + 1;
+    // The byte bound is applied by the database (a running sum), so that a
+    // page of large envelopes never reaches this process whole: the rows up
+    // to and including the one that passes `soft_bytes`, one at least.
     const auto r = conn->query(
-        "SELECT server_seq, envelope FROM log WHERE site = $1 AND server_seq > $2 AND origin <> $3 "
-        "ORDER BY server_seq LIMIT $4",
-        pg::Params().text(site).integer(static_cast<std::int64_t>(since)).text(skip_origin).integer(
-            static_cast<std::int64_t>(rows)));
-    std::size_t bytes = 0;
+        "SELECT server_seq, envelope FROM (SELECT server_seq, envelope, "
+        "sum(octet_length(envelope)) OVER (ORDER BY server_seq) - octet_length(envelope) AS before "
+        "FROM (SELECT server_seq, envelope FROM log WHERE site = $1 AND server_seq > $2 AND origin <> $3 "
+        "ORDER BY server_seq LIMIT $4) page) counted WHERE before < GREATEST($5::bigint, 1) ORDER BY server_seq",
+        pg::Params()
+            .text(site)
+            .integer(static_cast<std::int64_t>(since))
+            .text(skip_origin)
+            .integer(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)))
+            .integer(static_cast<std::int64_t>(std::min<std::size_t>(soft_bytes, INT64_MAX))));
     for (int i = 0; i < r.rows(); ++i) {
-        // The page always holds one entry at least, however large, so that a pull makes progress.
-        if (page.entries.size() == limit || (!page.entries.empty() && bytes >= soft_bytes)) {
-            page.more = true;
-            break;
-        }
         LogEntry e{static_cast<std::uint64_t>(r.integer(i, 0)), r.text(i, 1)};
-        bytes += e.envelope.size();
         page.next = e.server_seq;
         page.entries.push_back(std::move(e));
     }
+    // Whether the site has more for the caller after this page, in the same snapshot.
+    page.more = !page.entries.empty() &&
+                !conn->query("SELECT 1 FROM log WHERE site = $1 AND server_seq > $2 AND origin <> $3 LIMIT 1",
+                             pg::Params().text(site).integer(static_cast<std::int64_t>(page.next)).text(skip_origin))
+                     .empty();
     if (!page.more) {
         // Everything of the site in this snapshot was looked at, the caller's
         // own changes included: the cursor moves past them too.
