@@ -37,7 +37,8 @@ kim_postgres_bin() {
 # Runs a command as the cluster's owner.
 kim_as_postgres_owner() {
   if [[ $(id -u) -eq 0 ]]; then
-    runuser -u "$KIM_TEST_POSTGRES_OWNER" -- "$@"
+    # runuser is in /usr/sbin, which `su` without `-` leaves off the PATH.
+    /usr/sbin/runuser -u "$KIM_TEST_POSTGRES_OWNER" -- "$@"
   else
     "$@"
   fi
@@ -58,6 +59,13 @@ kim_start_test_postgres() {
     chown "$KIM_TEST_POSTGRES_OWNER" "$KIM_TEST_POSTGRES_DIR"
   fi
   chmod 700 "$KIM_TEST_POSTGRES_DIR"
+  # The owner must reach the folder: every folder above it must let others through.
+  if ! kim_as_postgres_owner test -w "$KIM_TEST_POSTGRES_DIR"; then
+    echo "the PostgreSQL test cluster's folder $KIM_TEST_POSTGRES_DIR is out of reach of the user" \
+      "$KIM_TEST_POSTGRES_OWNER (a folder above it is private); choose another parent folder" >&2
+    rm -rf "$KIM_TEST_POSTGRES_DIR"
+    return 1
+  fi
   kim_as_postgres_owner "$bin/initdb" -D "$KIM_TEST_POSTGRES_DIR/data" -U kim --auth=trust \
     --encoding=UTF8 --locale=C.UTF-8 >"$KIM_TEST_POSTGRES_DIR/initdb.log" 2>&1 || {
     cat "$KIM_TEST_POSTGRES_DIR/initdb.log" >&2
@@ -85,7 +93,11 @@ kim_stop_test_postgres() {
   [[ -n "${KIM_TEST_POSTGRES_DIR:-}" && -d "$KIM_TEST_POSTGRES_DIR" ]] || return 0
   local bin
   if bin=$(kim_postgres_bin) && [[ -f "$KIM_TEST_POSTGRES_DIR/data/postmaster.pid" ]]; then
-    kim_as_postgres_owner "$bin/pg_ctl" -D "$KIM_TEST_POSTGRES_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    if ! kim_as_postgres_owner "$bin/pg_ctl" -D "$KIM_TEST_POSTGRES_DIR/data" -m immediate -w stop >/dev/null 2>&1; then
+      # Not under a running postmaster: its folder goes only once it is gone.
+      kill -KILL "$(head -n 1 "$KIM_TEST_POSTGRES_DIR/data/postmaster.pid")" 2>/dev/null || true
+      sleep 1
+    fi
   fi
   rm -rf "$KIM_TEST_POSTGRES_DIR"
   KIM_TEST_POSTGRES_DIR=
