@@ -1,14 +1,12 @@
 // One push batch on PostgreSQL: one transaction holding the store's writer
 // lock, shared by every kim-server process on the database, so that the
 // gap-free server sequence and the chain hash follow one order whichever
-// server takes the batch.
+// server takes the batch (the steps of each append: log_append.hpp).
 #include <optional>
 
-#include "../case_link.hpp"
-#include "../envelope_purge.hpp"
+#include "../log_append.hpp"
 #include "postgres_stats_index.hpp"
 #include "postgres_store_impl.hpp"
-#include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
 
@@ -18,7 +16,7 @@ using pg::as_int;
 
 namespace {
 
-class PostgresAppendTransaction final : public AppendTransaction {
+class PostgresAppendTransaction final : public AppendTransaction, private LogTables {
 public:
     PostgresAppendTransaction(pg::Pool::Lease lease, const ServerSecrets& secrets, std::uint64_t checkpoint_interval)
         : lease_(std::move(lease)), tx_(*lease_), secrets_(secrets), checkpoint_interval_(checkpoint_interval),
@@ -27,8 +25,7 @@ public:
         lock_writer(*lease_);
         // The tip of the global chain, read once under the lock; append() carries it forward.
         const LogSummary tip = log_tip(*lease_);
-        last_seq_ = tip.last_seq;
-        chain_ = tip.chain;
+        tip_ = ChainTip{tip.last_seq, tip.chain};
     }
 
     OriginTip tip(std::string_view origin) override {
@@ -62,25 +59,19 @@ public:
 
     std::uint64_t append(const Change& c, const Hash32& hash, std::string_view envelope_json) override {
         require_open();
-        const std::uint64_t server_seq = last_seq_ + 1;
-        const Hash32 chain = crypto::blake2b256(chain_, hash);
-        const bool erases = c.op(field_erased) != nullptr;
-        if (const auto case_id = case_named_by(c)) {
-            // The first word on a record stands: a later change cannot move it to another case.
-            // Learnt before the erasure check below, so that a record created
-            // after its case was erased is known as erased at once.
-            lease_->query("INSERT INTO records(site, record, kind, case_id) VALUES($1, $2, $3, $4) "
-                          "ON CONFLICT(site, record) DO NOTHING",
-                          pg::Params().text(c.site).text(c.record).text(c.kind).text(*case_id));
-        }
-        // A change to an erased record (or the erasing change itself) is kept
-        // without its ciphertexts: they must not outlive the erasure here.
-        const bool erased_record = erases || erased(c.site, c.record);
-        StrippedEnvelope stored;
-        if (erased_record) {
-            stored = without_ciphertexts(envelope_json);
-            purged_ += stored.removed;
-        }
+        purged_ += append_change(*this, tip_, AppendRules{secrets_.signing_key, checkpoint_interval_}, c, hash, envelope_json);
+        return tip_.server_seq;
+    }
+
+    // LogTables: the statements of append_change.
+    void learn_case(const Change& c, const std::string& case_id) override {
+        lease_->query("INSERT INTO records(site, record, kind, case_id) VALUES($1, $2, $3, $4) "
+                      "ON CONFLICT(site, record) DO NOTHING",
+                      pg::Params().text(c.site).text(c.record).text(c.kind).text(case_id));
+    }
+
+    void insert_change(const Change& c, std::uint64_t server_seq, bool erases, const Hash32& hash, const Hash32& chain,
+                       std::string_view envelope) override {
         lease_->query("INSERT INTO log(server_seq, origin, seq, site, record, kind, erases, hlc, hash, chain, "
                       "envelope, received_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                       pg::Params()
@@ -94,23 +85,17 @@ public:
                           .integer(as_int(c.hlc))
                           .bytes(hash)
                           .bytes(chain)
-                          .text(erased_record ? std::string_view(stored.envelope) : envelope_json)
+                          .text(envelope)
                           .integer(system_seconds()));
-        // The statistics see the change in the same transaction as the log.
-        StatsIndex(stats_).append(c, server_seq);
-        if (erased_record) {
-            // The erasure purges what came before it (see the SQLite store).
-            purged_ += purge_ciphertexts(*lease_, c.site, c.record);
-        }
-        if (server_seq % checkpoint_interval_ == 0) {
-            // In this transaction: the checkpoint holds chain[k*N] exactly,
-            // and goes if the batch is rolled back.
-            insert_checkpoint(*lease_, sign_checkpoint(server_seq, chain, system_seconds(), secrets_.signing_key));
-        }
-        last_seq_ = server_seq;
-        chain_ = chain;
-        return server_seq;
     }
+
+    StatsTables& stats_tables() override { return stats_; }
+
+    std::size_t purge_ciphertexts(std::string_view site, std::string_view record) override {
+        return server::purge_ciphertexts(*lease_, site, record);
+    }
+
+    void insert_checkpoint(const Checkpoint& checkpoint) override { server::insert_checkpoint(*lease_, checkpoint); }
 
     std::size_t purged_ciphertexts() const override { return purged_; }
 
@@ -145,8 +130,7 @@ private:
     PostgresStatsTables stats_;
     bool committed_ = false;
     std::size_t purged_ = 0;
-    std::uint64_t last_seq_ = 0;
-    Hash32 chain_{};  // chain[0]: 32 zero bytes
+    ChainTip tip_;
 };
 
 }  // namespace

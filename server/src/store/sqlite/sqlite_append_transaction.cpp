@@ -1,15 +1,12 @@
 // One push batch: appends to the log inside one IMMEDIATE transaction on the
-// writer connection, with the gap-free server sequence and the chain hash,
-// the checkpoints due, and the purge of erased records' ciphertexts.
+// writer connection (the steps of each append: log_append.hpp).
 
 #include <optional>
 
-#include "../case_link.hpp"
-#include "../envelope_purge.hpp"
+#include "../log_append.hpp"
 #include "kim/sqlite/wal.hpp"
 #include "sqlite_stats_index.hpp"
 #include "sqlite_store_impl.hpp"
-#include "kim/shared/catalogue.hpp"
 #include "kim/shared/errors.hpp"
 #include "kim/shared/hlc.hpp"
 
@@ -17,17 +14,14 @@ namespace kim::server {
 
 namespace {
 
-class SqliteAppendTransaction final : public AppendTransaction {
+class SqliteAppendTransaction final : public AppendTransaction, private LogTables {
 public:
     SqliteAppendTransaction(std::unique_lock<std::mutex> lock, sqlite::Database& db, const ServerSecrets& secrets,
                             std::uint64_t checkpoint_interval)
         : lock_(std::move(lock)), db_(db), tx_(db), secrets_(secrets), checkpoint_interval_(checkpoint_interval) {
         // The tip of the global chain, read once; append() carries it forward.
         sqlite::Statement st(db_, "SELECT server_seq, chain FROM log ORDER BY server_seq DESC LIMIT 1");
-        if (st.step()) {
-            last_seq_ = static_cast<std::uint64_t>(st.integer(0));
-            chain_ = hash_column(st, 1, "chain hash");
-        }
+        if (st.step()) tip_ = ChainTip{static_cast<std::uint64_t>(st.integer(0)), hash_column(st, 1, "chain hash")};
     }
 
     OriginTip tip(std::string_view origin) override {
@@ -61,26 +55,20 @@ public:
 
     std::uint64_t append(const Change& c, const Hash32& hash, std::string_view envelope_json) override {
         require_open();
-        const std::uint64_t server_seq = last_seq_ + 1;
-        const Hash32 chain = crypto::blake2b256(chain_, hash);
-        const bool erases = c.op(field_erased) != nullptr;
-        if (const auto case_id = case_named_by(c)) {
-            // The first word on a record stands: a later change cannot move it to another case.
-            // Learnt before the erasure check below, so that a record created
-            // after its case was erased is known as erased at once.
-            sqlite::Statement rec(db_,
-                                  "INSERT INTO records(site, record, kind, case_id) VALUES(?, ?, ?, ?) "
-                                  "ON CONFLICT(site, record) DO NOTHING");
-            rec.bind(1, c.site).bind(2, c.record).bind(3, c.kind).bind(4, *case_id).run();
-        }
-        // A change to an erased record (or the erasing change itself) is kept
-        // without its ciphertexts: they must not outlive the erasure here.
-        const bool erased_record = erases || erased(c.site, c.record);
-        StrippedEnvelope stored;
-        if (erased_record) {
-            stored = without_ciphertexts(envelope_json);
-            purged_ += stored.removed;
-        }
+        purged_ += append_change(*this, tip_, AppendRules{secrets_.signing_key, checkpoint_interval_}, c, hash, envelope_json);
+        return tip_.server_seq;
+    }
+
+    // LogTables: the statements of append_change.
+    void learn_case(const Change& c, const std::string& case_id) override {
+        sqlite::Statement rec(db_,
+                              "INSERT INTO records(site, record, kind, case_id) VALUES(?, ?, ?, ?) "
+                              "ON CONFLICT(site, record) DO NOTHING");
+        rec.bind(1, c.site).bind(2, c.record).bind(3, c.kind).bind(4, case_id).run();
+    }
+
+    void insert_change(const Change& c, std::uint64_t server_seq, bool erases, const Hash32& hash, const Hash32& chain,
+                       std::string_view envelope) override {
         sqlite::Statement st(db_,
                              "INSERT INTO log(server_seq, origin, seq, site, record, kind, erases, hlc, "
                              "hash, chain, envelope, received_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -94,28 +82,21 @@ public:
             .bind(8, static_cast<std::int64_t>(c.hlc))
             .bind(9, hash)
             .bind(10, chain)
-            .bind(11, erased_record ? std::string_view(stored.envelope) : envelope_json)
+            .bind(11, envelope)
             .bind(12, system_seconds())
             .run();
-        // The statistics see the change in the same transaction as the log.
-        if (!stats_) stats_.emplace(db_);
-        StatsIndex(*stats_).append(c, server_seq);
-        if (erased_record) {
-            // The erasure purges what came before it: the record's changes
-            // and, for a case, those of its records. For a later change to
-            // an erased record this catches the edits that arrived before the
-            // change that linked the record to its erased case.
-            purged_ += purge_ciphertexts(db_, c.site, c.record);
-        }
-        if (server_seq % checkpoint_interval_ == 0) {
-            // In this transaction: the checkpoint holds chain[k*N] exactly,
-            // and goes if the batch is rolled back.
-            insert_checkpoint(db_, sign_checkpoint(server_seq, chain, system_seconds(), secrets_.signing_key));
-        }
-        last_seq_ = server_seq;
-        chain_ = chain;
-        return server_seq;
     }
+
+    StatsTables& stats_tables() override {
+        if (!stats_) stats_.emplace(db_);
+        return *stats_;
+    }
+
+    std::size_t purge_ciphertexts(std::string_view site, std::string_view record) override {
+        return server::purge_ciphertexts(db_, site, record);
+    }
+
+    void insert_checkpoint(const Checkpoint& checkpoint) override { server::insert_checkpoint(db_, checkpoint); }
 
     std::size_t purged_ciphertexts() const override { return purged_; }
 
@@ -158,8 +139,7 @@ private:
     const std::uint64_t checkpoint_interval_;
     bool committed_ = false;
     std::size_t purged_ = 0;
-    std::uint64_t last_seq_ = 0;
-    Hash32 chain_{};  // chain[0]: 32 zero bytes
+    ChainTip tip_;
     // Prepared on the first append of the batch, finalised before the rollback.
     std::optional<SqliteStatsTables> stats_;
 };
