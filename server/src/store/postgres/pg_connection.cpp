@@ -1,5 +1,7 @@
 #include "pg_connection.hpp"
 
+#include <poll.h>
+
 #include <charconv>
 #include <cstring>
 #include <iostream>
@@ -161,6 +163,15 @@ Connection::Connection(const std::string& conninfo) {
 }
 
 Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::still_open() {
+    pollfd ready{PQsocket(conn_), POLLIN, 0};
+    // An idle connection has nothing to read (no LISTEN, no notices below
+    // a warning) unless the server is ending the session: then it has sent
+    // its last message, or closed. Such a connection is not used again.
+    if (ready.fd < 0 || ::poll(&ready, 1, 0) != 0) broken_ = true;
+    return healthy();
+}
 
 void Connection::exec(std::string_view sql) {
     const std::string text(sql);

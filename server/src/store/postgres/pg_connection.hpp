@@ -88,6 +88,10 @@ public:
     bool healthy() const { return PQstatus(conn_) == CONNECTION_OK && !broken_; }
     // Healthy and outside any transaction: fit to go back to a pool.
     bool reusable() const { return healthy() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+    // Whether an idle connection is still open: the database says so when it
+    // ends a session (a restart, a failover, pg_terminate_backend), which is
+    // seen here without a round trip. False when it has ended.
+    bool still_open();
 
 private:
     [[noreturn]] void fail(PGresult* result, std::string_view sql);

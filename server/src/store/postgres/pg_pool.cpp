@@ -18,7 +18,7 @@ Pool::Lease Pool::acquire() {
         while (!idle_.empty()) {
             auto conn = std::move(idle_.back());
             idle_.pop_back();
-            if (conn->reusable()) return Lease(*this, std::move(conn));
+            if (conn->reusable() && conn->still_open()) return Lease(*this, std::move(conn));
         }
     }
     // Connecting takes a round trip or more: not under the lock.
