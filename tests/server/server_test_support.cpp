@@ -6,10 +6,14 @@
 #include <stdexcept>
 
 #include "store/open_store.hpp"
+#include "store/postgres/pg_connection.hpp"
+#include "store/postgres/postgres_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "test_postgres.hpp"
 #include "kim/shared/base64.hpp"
 #include "kim/shared/hlc.hpp"
 #include "kim/shared/ids.hpp"
+#include "kim/sqlite/database.hpp"
 
 namespace kim::test {
 
@@ -107,15 +111,6 @@ nlohmann::json push_body(const std::vector<Change>& changes) {
     for (const auto& c : changes) list.push_back(change_to_json(c, /*with_ct=*/true));
     return {{"changes", std::move(list)}};
 }
-
-}  // namespace kim::test
-
-#include "kim/sqlite/database.hpp"
-#include "store/postgres/pg_connection.hpp"
-#include "store/postgres/postgres_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
-
-namespace kim::test {
 
 struct StoreSql::Impl {
     std::unique_ptr<server::pg::Connection> pg;  // one of the two

@@ -67,10 +67,6 @@ private:
 // A push body with these envelopes (with their ct).
 nlohmann::json push_body(const std::vector<Change>& changes);
 
-}  // namespace kim::test
-
-namespace kim::test {
-
 // Plain SQL on a store behind the server's back, as someone with the file or
 // the database's password could: for the tests that damage or inspect a
 // store. The statements used are the same in SQLite and PostgreSQL.

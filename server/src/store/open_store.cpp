@@ -1,18 +1,10 @@
 #include "open_store.hpp"
 
-#include "kim/shared/errors.hpp"
 #include "postgres/pg_connection.hpp"
 #include "postgres/postgres_store.hpp"
 #include "sqlite/sqlite_store.hpp"
 
 namespace kim::server {
-
-void check_store_options(const StoreOptions& options) {
-    if (options.checkpoint_interval < 1 || options.checkpoint_interval > max_checkpoint_interval) {
-        throw InputError("the checkpoint interval must be a whole number from 1 to " +
-                         std::to_string(max_checkpoint_interval) + " changes");
-    }
-}
 
 void create_store(const std::string& location) {
     if (is_postgres_location(location)) {

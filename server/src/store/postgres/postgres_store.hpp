@@ -14,7 +14,8 @@
 namespace kim::server {
 
 // Whether a --store location names a PostgreSQL database (a postgresql:// or
-// postgres:// URI) rather than a folder.
+// postgres:// URI) rather than a folder. InputError for libpq's key=value
+// form, which would otherwise be taken for a folder name.
 bool is_postgres_location(std::string_view location);
 
 // Creates the tables and new secrets in an existing, empty database;
