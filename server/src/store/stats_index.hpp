@@ -64,9 +64,4 @@ private:
 // server seq when the text is not a valid envelope (a damaged store).
 Change stored_change(std::string_view envelope, std::uint64_t server_seq);
 
-// Changes replayed per transaction when an index catches up: bounds the
-// memory and the size of each commit, and a restart resumes after the last
-// batch committed.
-inline constexpr std::uint64_t stats_replay_batch_size = 2000;
-
 }  // namespace kim::server

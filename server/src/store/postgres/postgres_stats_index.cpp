@@ -76,8 +76,8 @@ std::uint64_t single_integer(pg::Connection& conn, const std::string& sql) {
     return r.empty() || r.is_null(0, 0) ? 0 : static_cast<std::uint64_t>(r.integer(0, 0));
 }
 
-// Fewer than SQLite's batch: libpq holds a whole result in memory, and an
-// envelope may be large.
+// Changes replayed per transaction at open; fewer than the SQLite store's
+// batch, since libpq holds a whole result in memory and an envelope may be large.
 constexpr std::int64_t postgres_replay_batch_size = 200;
 
 // Replays the next batch after the marker in one transaction; false when

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "../enrolment.hpp"
 #include "../store_meta.hpp"
 #include "postgres_schema.hpp"
 #include "postgres_stats_index.hpp"
@@ -43,12 +44,64 @@ EnrolledReplica replica_from_row(const pg::Result& r, int row) {
 
 constexpr const char* replica_columns = "SELECT id, site, public_key, enrolled_at, revoked_at FROM replicas";
 
-// Replicas and users share one namespace: an identity names exactly one key.
-bool identity_taken(pg::Connection& conn, std::string_view id) {
-    return !conn.query("SELECT 1 FROM replicas WHERE id = $1 UNION ALL SELECT 1 FROM users WHERE name = $1",
-                       pg::Params().text(id))
-                .empty();
-}
+// The enrolment statements inside the caller's transaction (enrolment.hpp).
+class PostgresEnrolment final : public EnrolmentTables {
+public:
+    explicit PostgresEnrolment(pg::Connection& conn) : conn_(conn) {}
+
+    std::optional<std::optional<std::int64_t>> replica_revoked_at(std::string_view id) override {
+        const auto r = conn_.query("SELECT revoked_at FROM replicas WHERE id = $1", pg::Params().text(id));
+        if (r.empty()) return std::nullopt;
+        return r.is_null(0, 0) ? std::optional<std::int64_t>() : std::optional<std::int64_t>(r.integer(0, 0));
+    }
+
+    bool identity_taken(std::string_view id) override {
+        return !conn_.query("SELECT 1 FROM replicas WHERE id = $1 UNION ALL SELECT 1 FROM users WHERE name = $1",
+                            pg::Params().text(id))
+                    .empty();
+    }
+
+    std::optional<std::string> replica_with_key(const crypto::PublicKey& key) override {
+        const auto r = conn_.query("SELECT id FROM replicas WHERE public_key = $1", pg::Params().bytes(key));
+        if (r.empty()) return std::nullopt;
+        return r.text(0, 0);
+    }
+
+    void insert_replica(const EnrolledReplica& r) override {
+        pg::Params p;
+        p.text(r.id).text(r.site).bytes(r.public_key).integer(r.enrolled_at);
+        if (r.revoked_at) {
+            p.integer(*r.revoked_at);
+        } else {
+            p.null();
+        }
+        conn_.query("INSERT INTO replicas(id, site, public_key, enrolled_at, revoked_at) VALUES($1, $2, $3, $4, $5)", p);
+    }
+
+    void set_revoked_at(std::string_view id, std::int64_t at) override {
+        conn_.query("UPDATE replicas SET revoked_at = $1 WHERE id = $2", pg::Params().integer(at).text(id));
+    }
+
+    void insert_user(const User& u) override {
+        pg::Params p;
+        p.text(u.name).text(protocol::to_string(u.role));
+        if (u.public_key) {
+            p.bytes(*u.public_key);
+        } else {
+            p.null();
+        }
+        if (u.password_hash) {
+            p.text(*u.password_hash);
+        } else {
+            p.null();
+        }
+        p.integer(u.created_at);
+        conn_.query("INSERT INTO users(name, role, public_key, password_hash, created_at) VALUES($1, $2, $3, $4, $5)", p);
+    }
+
+private:
+    pg::Connection& conn_;
+};
 
 std::string not_found_advice(const std::string& where) {
     return "no server store in the database " + where + ": create one with `kim-server --store URI init`, or " +
@@ -128,30 +181,8 @@ void PostgresStore::add_replica(const EnrolledReplica& r) {
     auto conn = pool_.acquire();
     pg::Transaction tx(*conn);
     lock_writer(*conn);
-    if (!conn->query("SELECT 1 FROM replicas WHERE id = $1 AND revoked_at IS NOT NULL", pg::Params().text(r.id)).empty()) {
-        throw StateError("the id '" + r.id + "' belonged to a replica that was revoked, and a revoked id is never "
-                         "used again (its changes stay in the log under it). Set the laptop up again with a new id "
-                         "(`kim init --site SITE --replica NEW-ID --join ...`) and enrol that one");
-    }
-    if (identity_taken(*conn, r.id)) {
-        throw StateError("the id '" + r.id + "' is already enrolled (as a replica or a user); every replica needs its own "
-                         "id (see `kim-server replica list`)");
-    }
-    // One key, one replica: a key pasted twice is a mistake, and two ids
-    // with one key could push each other's changes.
-    if (const auto same = conn->query("SELECT id FROM replicas WHERE public_key = $1", pg::Params().bytes(r.public_key));
-        !same.empty()) {
-        throw StateError("this public key is already enrolled for replica '" + same.text(0, 0) +
-                         "'; each laptop has its own key: run `kim pubkey` on the laptop to be enrolled and use its key");
-    }
-    pg::Params p;
-    p.text(r.id).text(r.site).bytes(r.public_key).integer(r.enrolled_at);
-    if (r.revoked_at) {
-        p.integer(*r.revoked_at);
-    } else {
-        p.null();
-    }
-    conn->query("INSERT INTO replicas(id, site, public_key, enrolled_at, revoked_at) VALUES($1, $2, $3, $4, $5)", p);
+    PostgresEnrolment tables(*conn);
+    enrol_replica(tables, r);
     tx.commit();
 }
 
@@ -159,12 +190,8 @@ void PostgresStore::revoke_replica(std::string_view id, std::int64_t at) {
     auto conn = pool_.acquire();
     pg::Transaction tx(*conn);
     lock_writer(*conn);
-    const auto found = conn->query("SELECT revoked_at FROM replicas WHERE id = $1", pg::Params().text(id));
-    if (found.empty()) {
-        throw NotFoundError("no replica '" + std::string(id) + "' is enrolled; see `kim-server replica list`");
-    }
-    if (!found.is_null(0, 0)) throw StateError("replica '" + std::string(id) + "' is already revoked");
-    conn->query("UPDATE replicas SET revoked_at = $1 WHERE id = $2", pg::Params().integer(at).text(id));
+    PostgresEnrolment tables(*conn);
+    revoke_enrolled_replica(tables, id, at);
     tx.commit();
 }
 
@@ -184,28 +211,12 @@ std::optional<EnrolledReplica> PostgresStore::replica(std::string_view id) {
 }
 
 void PostgresStore::add_user(const User& u) {
-    if (u.role == protocol::Role::replica) throw InputError("a user is a coordinator or an auditor; enrol replicas with `replica add`");
-    if (!u.public_key && !u.password_hash) throw InputError("a user needs a public key or a password");
+    check_new_user(u);
     auto conn = pool_.acquire();
     pg::Transaction tx(*conn);
     lock_writer(*conn);
-    if (identity_taken(*conn, u.name)) {
-        throw StateError("the name '" + u.name + "' is already enrolled (as a user or a replica); choose another");
-    }
-    pg::Params p;
-    p.text(u.name).text(protocol::to_string(u.role));
-    if (u.public_key) {
-        p.bytes(*u.public_key);
-    } else {
-        p.null();
-    }
-    if (u.password_hash) {
-        p.text(*u.password_hash);
-    } else {
-        p.null();
-    }
-    p.integer(u.created_at);
-    conn->query("INSERT INTO users(name, role, public_key, password_hash, created_at) VALUES($1, $2, $3, $4, $5)", p);
+    PostgresEnrolment tables(*conn);
+    enrol_user(tables, u);
     tx.commit();
 }
 

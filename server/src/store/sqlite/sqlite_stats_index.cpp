@@ -74,6 +74,10 @@ bool SqliteStatsTables::move_marker(std::uint64_t server_seq) {
 
 namespace {
 
+// Changes replayed per transaction at open: bounds the memory and the size
+// of each commit, and a restart resumes after the last batch committed.
+constexpr std::int64_t replay_batch_size = 2000;
+
 std::uint64_t single_integer(sqlite::Database& db, const char* sql) {
     sqlite::Statement st(db, sql);
     return st.step() && !st.is_null(0) ? static_cast<std::uint64_t>(st.integer(0)) : 0;
@@ -101,7 +105,7 @@ bool replay_batch(sqlite::Database& db) {
     SqliteStatsTables tables(db);
     StatsIndex index(tables);
     sqlite::Statement rows(db, "SELECT server_seq, envelope FROM log WHERE server_seq > ? ORDER BY server_seq LIMIT ?");
-    rows.bind(1, as_int(through)).bind(2, as_int(stats_replay_batch_size));
+    rows.bind(1, as_int(through)).bind(2, replay_batch_size);
     std::int64_t seq = 0;
     while (rows.step()) {
         seq = rows.integer(0);

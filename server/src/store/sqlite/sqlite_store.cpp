@@ -12,6 +12,7 @@
 
 #include "sqlite_schema.hpp"
 #include "sqlite_store_impl.hpp"
+#include "../enrolment.hpp"
 #include "../store_meta.hpp"
 #include "sqlite_stats_index.hpp"
 #include "kim/shared/base64.hpp"
@@ -70,12 +71,66 @@ EnrolledReplica replica_from_row(const sqlite::Statement& st) {
 
 constexpr const char* replica_columns = "SELECT id, site, public_key, enrolled_at, revoked_at FROM replicas";
 
-// Replicas and users share one namespace: an identity names exactly one key.
-bool identity_taken(sqlite::Database& db, std::string_view id) {
-    sqlite::Statement st(db, "SELECT 1 FROM replicas WHERE id = ?1 UNION ALL SELECT 1 FROM users WHERE name = ?1");
-    st.bind(1, id);
-    return st.step();
-}
+// The enrolment statements on the writer connection (enrolment.hpp).
+class SqliteEnrolment final : public EnrolmentTables {
+public:
+    explicit SqliteEnrolment(sqlite::Database& db) : db_(db) {}
+
+    std::optional<std::optional<std::int64_t>> replica_revoked_at(std::string_view id) override {
+        sqlite::Statement st(db_, "SELECT revoked_at FROM replicas WHERE id = ?");
+        st.bind(1, id);
+        if (!st.step()) return std::nullopt;
+        return st.is_null(0) ? std::optional<std::int64_t>() : std::optional<std::int64_t>(st.integer(0));
+    }
+
+    bool identity_taken(std::string_view id) override {
+        sqlite::Statement st(db_, "SELECT 1 FROM replicas WHERE id = ?1 UNION ALL SELECT 1 FROM users WHERE name = ?1");
+        st.bind(1, id);
+        return st.step();
+    }
+
+    std::optional<std::string> replica_with_key(const crypto::PublicKey& key) override {
+        sqlite::Statement st(db_, "SELECT id FROM replicas WHERE public_key = ?");
+        st.bind(1, key);
+        if (!st.step()) return std::nullopt;
+        return st.text(0);
+    }
+
+    void insert_replica(const EnrolledReplica& r) override {
+        sqlite::Statement st(db_, "INSERT INTO replicas(id, site, public_key, enrolled_at, revoked_at) VALUES(?, ?, ?, ?, ?)");
+        st.bind(1, r.id).bind(2, r.site).bind(3, r.public_key).bind(4, r.enrolled_at);
+        if (r.revoked_at) {
+            st.bind(5, *r.revoked_at);
+        } else {
+            st.bind_null(5);
+        }
+        st.run();
+    }
+
+    void set_revoked_at(std::string_view id, std::int64_t at) override {
+        sqlite::Statement st(db_, "UPDATE replicas SET revoked_at = ? WHERE id = ?");
+        st.bind(1, at).bind(2, id).run();
+    }
+
+    void insert_user(const User& u) override {
+        sqlite::Statement st(db_, "INSERT INTO users(name, role, public_key, password_hash, created_at) VALUES(?, ?, ?, ?, ?)");
+        st.bind(1, u.name).bind(2, protocol::to_string(u.role));
+        if (u.public_key) {
+            st.bind(3, *u.public_key);
+        } else {
+            st.bind_null(3);
+        }
+        if (u.password_hash) {
+            st.bind(4, *u.password_hash);
+        } else {
+            st.bind_null(4);
+        }
+        st.bind(5, u.created_at).run();
+    }
+
+private:
+    sqlite::Database& db_;
+};
 
 }  // namespace
 
@@ -148,51 +203,16 @@ SqliteStore::SqliteStore(const fs::path& file, std::unique_ptr<sqlite::Database>
 void SqliteStore::add_replica(const EnrolledReplica& r) {
     std::lock_guard lock(writer_mutex_);
     sqlite::Transaction tx(*writer_);
-    {
-        sqlite::Statement revoked(*writer_, "SELECT 1 FROM replicas WHERE id = ? AND revoked_at IS NOT NULL");
-        revoked.bind(1, r.id);
-        if (revoked.step()) {
-            throw StateError("the id '" + r.id + "' belonged to a replica that was revoked, and a revoked id is never "
-                             "used again (its changes stay in the log under it). Set the laptop up again with a new id "
-                             "(`kim init --site SITE --replica NEW-ID --join ...`) and enrol that one");
-        }
-    }
-    if (identity_taken(*writer_, r.id)) {
-        throw StateError("the id '" + r.id + "' is already enrolled (as a replica or a user); every replica needs its own "
-                         "id (see `kim-server replica list`)");
-    }
-    {
-        // One key, one replica: a key pasted twice is a mistake, and two ids
-        // with one key could push each other's changes.
-        sqlite::Statement same_key(*writer_, "SELECT id FROM replicas WHERE public_key = ?");
-        same_key.bind(1, r.public_key);
-        if (same_key.step()) {
-            throw StateError("this public key is already enrolled for replica '" + same_key.text(0) +
-                             "'; each laptop has its own key: run `kim pubkey` on the laptop to be enrolled and use its key");
-        }
-    }
-    sqlite::Statement st(*writer_, "INSERT INTO replicas(id, site, public_key, enrolled_at, revoked_at) VALUES(?, ?, ?, ?, ?)");
-    st.bind(1, r.id).bind(2, r.site).bind(3, r.public_key).bind(4, r.enrolled_at);
-    if (r.revoked_at) {
-        st.bind(5, *r.revoked_at);
-    } else {
-        st.bind_null(5);
-    }
-    st.run();
+    SqliteEnrolment tables(*writer_);
+    enrol_replica(tables, r);
     tx.commit();
 }
 
 void SqliteStore::revoke_replica(std::string_view id, std::int64_t at) {
     std::lock_guard lock(writer_mutex_);
     sqlite::Transaction tx(*writer_);
-    sqlite::Statement find(*writer_, "SELECT revoked_at FROM replicas WHERE id = ?");
-    find.bind(1, id);
-    if (!find.step()) {
-        throw NotFoundError("no replica '" + std::string(id) + "' is enrolled; see `kim-server replica list`");
-    }
-    if (!find.is_null(0)) throw StateError("replica '" + std::string(id) + "' is already revoked");
-    sqlite::Statement st(*writer_, "UPDATE replicas SET revoked_at = ? WHERE id = ?");
-    st.bind(1, at).bind(2, id).run();
+    SqliteEnrolment tables(*writer_);
+    revoke_enrolled_replica(tables, id, at);
     tx.commit();
 }
 
@@ -213,26 +233,11 @@ std::optional<EnrolledReplica> SqliteStore::replica(std::string_view id) {
 }
 
 void SqliteStore::add_user(const User& u) {
-    if (u.role == protocol::Role::replica) throw InputError("a user is a coordinator or an auditor; enrol replicas with `replica add`");
-    if (!u.public_key && !u.password_hash) throw InputError("a user needs a public key or a password");
+    check_new_user(u);
     std::lock_guard lock(writer_mutex_);
     sqlite::Transaction tx(*writer_);
-    if (identity_taken(*writer_, u.name)) {
-        throw StateError("the name '" + u.name + "' is already enrolled (as a user or a replica); choose another");
-    }
-    sqlite::Statement st(*writer_, "INSERT INTO users(name, role, public_key, password_hash, created_at) VALUES(?, ?, ?, ?, ?)");
-    st.bind(1, u.name).bind(2, protocol::to_string(u.role));
-    if (u.public_key) {
-        st.bind(3, *u.public_key);
-    } else {
-        st.bind_null(3);
-    }
-    if (u.password_hash) {
-        st.bind(4, *u.password_hash);
-    } else {
-        st.bind_null(4);
-    }
-    st.bind(5, u.created_at).run();
+    SqliteEnrolment tables(*writer_);
+    enrol_user(tables, u);
     tx.commit();
 }
 
