@@ -38,6 +38,29 @@ client::Replica join_replica(client::Replica& existing, const fs::path& home, co
     return client::Replica::open(home, passphrase);
 }
 
+namespace {
+
+void enrol(const ServerProcess& server, const fs::path& home) {
+    const auto info = client::Replica::info(home);
+    server.enrol_replica(info.replica, info.site, info.public_key);
+}
+
+}  // namespace
+
+client::Replica make_enrolled_replica(const ServerProcess& server, const fs::path& home, const std::string& site,
+                                      const std::string& replica) {
+    client::Replica r = make_replica(home, site, replica);
+    enrol(server, home);
+    return r;
+}
+
+client::Replica join_enrolled_replica(const ServerProcess& server, client::Replica& existing, const fs::path& home,
+                                      const std::string& replica) {
+    client::Replica r = join_replica(existing, home, replica);
+    enrol(server, home);
+    return r;
+}
+
 void sync_all(const std::vector<client::Replica*>& replicas, int rounds) {
     for (int round = 0; round < rounds; ++round) {
         for (auto* to : replicas) {

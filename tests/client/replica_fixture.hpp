@@ -14,6 +14,7 @@
 
 #include "kim/client/replica.hpp"
 #include "kim/shared/bytes.hpp"
+#include "server_process.hpp"
 
 struct sqlite3;
 
@@ -28,6 +29,11 @@ client::CreateOptions create_options(const std::filesystem::path& home, const st
 client::Replica make_replica(const std::filesystem::path& home, const std::string& site, const std::string& replica);
 // Creates a second replica of `existing`'s site (joined with its key bundle) and opens it.
 client::Replica join_replica(client::Replica& existing, const std::filesystem::path& home, const std::string& replica);
+// make_replica / join_replica, then enrolled on `server` (kim-server replica add).
+client::Replica make_enrolled_replica(const ServerProcess& server, const std::filesystem::path& home,
+                                      const std::string& site, const std::string& replica);
+client::Replica join_enrolled_replica(const ServerProcess& server, client::Replica& existing,
+                                      const std::filesystem::path& home, const std::string& replica);
 
 // Every replica imports the full export of every other, `rounds` times.
 void sync_all(const std::vector<client::Replica*>& replicas, int rounds = 2);

@@ -90,18 +90,10 @@ protected:
     }
 
     Replica make(const std::string& site, const std::string& id) {
-        Replica r = kim::test::make_replica(dir_ / id, site, id);
-        enrol(id);
-        return r;
+        return kim::test::make_enrolled_replica(server_, dir_ / id, site, id);
     }
     Replica join(Replica& existing, const std::string& id) {
-        Replica r = kim::test::join_replica(existing, dir_ / id, id);
-        enrol(id);
-        return r;
-    }
-    void enrol(const std::string& id) {
-        const auto info = Replica::info(dir_ / id);
-        server_.enrol_replica(info.replica, info.site, info.public_key);
+        return kim::test::join_enrolled_replica(server_, existing, dir_ / id, id);
     }
     void sync(Replica& r) {
         kim::client::SyncOptions options;

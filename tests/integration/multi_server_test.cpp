@@ -42,19 +42,12 @@ protected:
         ASSERT_NE(one_->port(), two_->port());
     }
 
+    // Enrolled through the first server, known to both: they share the store.
     Replica make(const std::string& site, const std::string& id) {
-        Replica r = kim::test::make_replica(dir_ / id, site, id);
-        enrol(id);
-        return r;
+        return kim::test::make_enrolled_replica(*one_, dir_ / id, site, id);
     }
     Replica join(Replica& existing, const std::string& id) {
-        Replica r = kim::test::join_replica(existing, dir_ / id, id);
-        enrol(id);
-        return r;
-    }
-    void enrol(const std::string& id) {
-        const auto info = Replica::info(dir_ / id);
-        one_->enrol_replica(info.replica, info.site, info.public_key);  // enrolled through one, known to both
+        return kim::test::join_enrolled_replica(*one_, existing, dir_ / id, id);
     }
     static kim::client::SyncReport sync(Replica& r, const ServerProcess& server) {
         SyncOptions options;

@@ -12,9 +12,7 @@
 
 namespace kim::test {
 
-namespace {
-
-void run(const std::string& uri, const std::string& sql) {
+std::vector<std::vector<std::string>> postgres_rows(const std::string& uri, const std::string& sql) {
     PGconn* conn = PQconnectdb(uri.c_str());
     if (PQstatus(conn) != CONNECTION_OK) {
         const std::string message = PQerrorMessage(conn);
@@ -22,12 +20,24 @@ void run(const std::string& uri, const std::string& sql) {
         throw std::runtime_error("cannot reach the test cluster " + uri + ": " + message);
     }
     PGresult* result = PQexec(conn, sql.c_str());
-    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-    const std::string message = PQerrorMessage(conn);
+    const auto status = PQresultStatus(result);
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        const std::string message = PQerrorMessage(conn);
+        PQclear(result);
+        PQfinish(conn);
+        throw std::runtime_error(sql + " failed on the test cluster: " + message);
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (int i = 0; i < PQntuples(result); ++i) {
+        auto& row = rows.emplace_back();
+        for (int c = 0; c < PQnfields(result); ++c) row.emplace_back(PQgetisnull(result, i, c) ? "" : PQgetvalue(result, i, c));
+    }
     PQclear(result);
     PQfinish(conn);
-    if (!ok) throw std::runtime_error(sql + " failed on the test cluster: " + message);
+    return rows;
 }
+
+namespace {
 
 // The databases this process made, dropped at exit (FORCE ends the
 // connections a test left open, a killed server's among them).
@@ -36,7 +46,7 @@ public:
     ~Databases() {
         for (const auto& name : names_) {
             try {
-                run(*test_postgres() + "/postgres", "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                postgres_rows(*test_postgres() + "/postgres", "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
             } catch (const std::exception&) {
                 // The cluster is thrown away after the run anyway.
             }
@@ -71,30 +81,6 @@ std::optional<std::string> test_postgres() {
     return std::string(uri);
 }
 
-std::vector<std::vector<std::string>> postgres_rows(const std::string& uri, const std::string& sql) {
-    PGconn* conn = PQconnectdb(uri.c_str());
-    if (PQstatus(conn) != CONNECTION_OK) {
-        const std::string message = PQerrorMessage(conn);
-        PQfinish(conn);
-        throw std::runtime_error("cannot reach " + uri + ": " + message);
-    }
-    PGresult* result = PQexec(conn, sql.c_str());
-    if (PQresultStatus(result) != PGRES_TUPLES_OK) {
-        const std::string message = PQerrorMessage(conn);
-        PQclear(result);
-        PQfinish(conn);
-        throw std::runtime_error(sql + " failed: " + message);
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (int i = 0; i < PQntuples(result); ++i) {
-        auto& row = rows.emplace_back();
-        for (int c = 0; c < PQnfields(result); ++c) row.emplace_back(PQgetisnull(result, i, c) ? "" : PQgetvalue(result, i, c));
-    }
-    PQclear(result);
-    PQfinish(conn);
-    return rows;
-}
-
 std::string fresh_postgres_database() {
     const auto cluster = test_postgres();
     if (!cluster) throw std::logic_error("fresh_postgres_database: KIM_TEST_POSTGRES is not set");
@@ -105,7 +91,7 @@ std::string fresh_postgres_database() {
     const std::string name =
         "kim_test_" + std::to_string(::getpid()) + "_" + std::to_string(salt % 100000) + "_" + std::to_string(++counter);
     databases();  // made before the first database, so destroyed after every user of one
-    run(*cluster + "/postgres", "CREATE DATABASE " + name);
+    postgres_rows(*cluster + "/postgres", "CREATE DATABASE " + name);
     databases().add(name);
     return *cluster + "/" + name;
 }
