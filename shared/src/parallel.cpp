@@ -56,4 +56,10 @@ unsigned parallel_threads(std::size_t count, std::size_t min_per_thread) {
     return static_cast<unsigned>(std::max<std::size_t>(1, std::min({cores, max_threads, wanted})));
 }
 
+void for_each_change_in_parallel(std::size_t count, const std::function<void(std::size_t)>& work_on) {
+    constexpr std::size_t min_changes_per_thread = 32;
+    constexpr std::size_t changes_per_claim = 8;
+    for_each_parallel(count, parallel_threads(count, min_changes_per_thread), changes_per_claim, work_on);
+}
+
 }  // namespace kim

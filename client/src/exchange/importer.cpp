@@ -15,10 +15,6 @@ namespace kim::client {
 
 namespace {
 
-// A thread per 32 changes at most: a thread's start would cost more than it
-// saves on fewer.
-constexpr std::size_t min_changes_per_thread = 32;
-
 std::string reused_id_advice(const std::string& origin) {
     return "This happens when the folder of replica '" + origin +
            "' was copied or restored from a backup and used again: stop using that copy and set it up anew with "
@@ -83,7 +79,7 @@ std::vector<Importer::Prepared> Importer::prepare(const std::vector<Change>& cha
     }
     // Keys too; then the workers touch only their own change and slot.
     for (const auto& [origin, _] : tips) static_cast<void>(known_peer(origin));
-    for_each_parallel(changes.size(), parallel_threads(changes.size(), min_changes_per_thread), 8, [&](std::size_t i) {
+    for_each_change_in_parallel(changes.size(), [&](std::size_t i) {
         const Change& c = changes[i];
         // The canonical bytes once, for the hash and the signature.
         const std::string canonical = canonical_bytes(c);

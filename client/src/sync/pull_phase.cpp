@@ -60,7 +60,7 @@ void pull_pages(ServerSession& session, Replica& replica, const SyncOptions& opt
         // The next page travels and is parsed while this one is applied: the
         // session is used only by the fetch until it is done, the replica
         // only here (a future from std::async waits for it when it goes, also
-        // on an error or a stop: decisions 116).
+        // on an error or a stop: decision 116).
         std::future<protocol::PullResponse> next;
         if (page.more && page.next > cursor) {
             try {

@@ -42,10 +42,6 @@ void log_equivocation(const Change& c, const Hash32& pushed, const Hash32& store
     std::cerr << line << std::flush;
 }
 
-// A thread per 32 changes at most: a thread's start would cost more than it
-// saves on fewer (one small edit is checked on the request's own thread).
-constexpr std::size_t min_changes_per_thread = 32;
-
 struct Parsed {
     std::size_t index = 0;  // place in the request
     PreparedChange prepared;
@@ -85,7 +81,7 @@ PushOutcome SyncService::push(const Caller& caller, nlohmann::json body) {
     std::vector<std::optional<PreparedChange>> ready(request.changes.size());
     std::vector<std::string> parse_errors(request.changes.size());
     auto& envelopes = request.changes.get_ref<nlohmann::json::array_t&>();
-    for_each_parallel(envelopes.size(), parallel_threads(envelopes.size(), min_changes_per_thread), 8, [&](std::size_t i) {
+    for_each_change_in_parallel(envelopes.size(), [&](std::size_t i) {
         try {
             ready[i] = prepare_change(change_from_json(envelopes[i]), enrolled->public_key);
         } catch (const InputError& e) {
